@@ -1,0 +1,89 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layering (DESIGN.md): executables -> AgentServer / AgentClient -> core modules -> C shims.
+// AgentPolicy and AgentProtocol are pure and import only the standard library.
+let package = Package(
+    name: "git-gatekeeper",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "command-agent", targets: ["command-agent"]),
+        .executable(name: "git-remote-agent", targets: ["git-remote-agent"]),
+        .executable(name: "agent-status", targets: ["agent-status"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // C
+        .target(name: "CAgentShims", cSettings: [.define("_GNU_SOURCE")]),
+        .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+
+        // Core (leaf) modules
+        .target(name: "AgentPolicy"),
+        .target(name: "AgentProtocol"),
+        .target(
+            name: "AgentSystem",
+            dependencies: ["CAgentShims", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(name: "AgentGit", dependencies: ["CLibGit2", "AgentPolicy"]),
+
+        // Services and clients
+        .target(
+            name: "AgentServer",
+            dependencies: [
+                "AgentPolicy", "AgentProtocol", "AgentSystem", "AgentGit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "AgentClient", dependencies: ["AgentProtocol", "AgentSystem"]),
+
+        // Executables: parse options, start things.
+        .executableTarget(
+            name: "command-agent",
+            dependencies: ["AgentServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "git-remote-agent",
+            dependencies: ["AgentClient", "AgentProtocol"]
+        ),
+        .executableTarget(
+            name: "agent-status",
+            dependencies: ["AgentClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // Test support and tests
+        .target(
+            name: "AgentTestSupport",
+            dependencies: [
+                "AgentProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "AgentPolicyTests", dependencies: ["AgentPolicy", "AgentTestSupport"]),
+        .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
+        .testTarget(name: "AgentSystemTests", dependencies: ["AgentSystem"]),
+        .testTarget(name: "AgentServerTests", dependencies: ["AgentServer", "AgentTestSupport"]),
+        .testTarget(name: "AgentCLITests", dependencies: ["AgentProtocol", "AgentTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+for target in package.targets where target.type != .system && target.name != "CAgentShims" {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,38 @@
+/// The policy's answer: a value, never a thrown error.
+public enum Decision: Hashable, Sendable {
+    case allow
+    case deny(Denial)
+
+    public var isAllowed: Bool { self == .allow }
+
+    /// The denial, when there is one.
+    public var denial: Denial? {
+        if case .deny(let denial) = self { return denial }
+        return nil
+    }
+}
+
+/// Why something was refused: a stable code for machines and a sentence for people that names
+/// the ref (or call), the rule, and the setting that would change the answer.
+public struct Denial: Hashable, Sendable, CustomStringConvertible {
+    public let code: DenialCode
+    public let message: String
+
+    public init(_ code: DenialCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// Stable identifiers of the rules, used on the wire (`code=`) and in the audit log.
+public enum DenialCode: String, Hashable, Sendable, CaseIterable {
+    case refInvalid = "ref-invalid"
+    case refOutsideNamespace = "ref-outside-namespace"
+    case branchProtected = "branch-protected"
+    case branchNotAllowed = "branch-not-allowed"
+    case forcePushDisabled = "force-push-disabled"
+    case branchDeleteDisabled = "branch-delete-disabled"
+    case tagUpdateDisabled = "tag-update-disabled"
+}

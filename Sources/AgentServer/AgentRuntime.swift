@@ -1,0 +1,81 @@
+import AgentGit
+import AgentSystem
+import Logging
+import ServiceLifecycle
+
+/// Start-up and life of the agent: load the token, read the configuration, check what needs the
+/// file system, serve until SIGTERM or SIGINT, then clean up.
+public enum AgentRuntime {
+    /// Why the agent refuses to start: printed as one line, exit status 2.
+    public struct StartupError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Prints one line on standard error.
+    public static func printError(_ line: String) {
+        AppendOnlyFile.standardError.write(Array((line + "\n").utf8))
+    }
+
+    /// Runs the agent until it is asked to stop.
+    /// - Parameters:
+    ///   - overrides: command-line values that replace environment keys.
+    ///   - tokenFile: a token file path that replaces `GITHUB_TOKEN_FILE`.
+    /// - Throws: `StartupError` when the configuration, the token or the socket cannot be used.
+    public static func run(overrides: ConfigurationOverrides, tokenFile: String?) async throws {
+        let startedAt = ContinuousClock.now
+        ProcessHardening.ignoreBrokenPipes()
+        let hardeningFailure: SystemCallError?
+        do { try ProcessHardening.disableCoreDumps(); hardeningFailure = nil } catch { hardeningFailure = error }
+
+        // The token first: nothing may copy the environment before GITHUB_TOKEN is scrubbed.
+        let secret: LockedSecret
+        do { secret = try TokenLoader.load(tokenFile: tokenFile) } catch { throw StartupError(description: error.description) }
+        defer { secret.wipe() }
+
+        let redactor = Redactor(secret: secret)
+        var logger = Logger(label: "command-agent") { ConsoleLogHandler(label: $0, redactor: redactor) }
+        logger.logLevel = .info
+
+        let parsed: (AgentConfiguration, warnings: [String])
+        do {
+            parsed = try ConfigurationParser(
+                environment: ProcessIdentity.environment(), overrides: overrides, ownUID: ProcessIdentity.userID
+            ).parse()
+        } catch {
+            throw StartupError(description: error.description)
+        }
+        let configuration = parsed.0
+        for warning in parsed.warnings { logger.warning("\(warning)") }
+        if let hardeningFailure { logger.warning("could not disable core dumps (\(hardeningFailure))") }
+        if let failure = secret.lockFailure {
+            logger.warning("the token could not be locked in memory (\(failure)); it may reach swap. Grant CAP_IPC_LOCK or raise RLIMIT_MEMLOCK.")
+        }
+
+        let audit = try StartupChecks.prepare(configuration, redactor: redactor, logger: logger)
+        do { try LibGit2.bootstrap(caFile: configuration.caFile) } catch {
+            throw StartupError(description: "AGENT_CA_FILE: \(error)")
+        }
+
+        let github = GitHubClient(apiURL: configuration.githubAPIURL, caFile: configuration.caFile, secret: secret)
+        let status = StatusService(configuration: configuration, secret: secret, github: github, startedAt: startedAt)
+        let listener = FrameListener(
+            path: configuration.gitSocketPath,
+            allowedUIDs: configuration.allowedUIDs,
+            handler: GitSocketService(status: status, audit: audit),
+            audit: audit,
+            redactor: redactor,
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: listener)], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "lifecycle") { _ in SwiftLogNoOpLogHandler() })
+        )
+        do {
+            try await group.run()
+        } catch {
+            await github.shutdown()
+            throw StartupError(description: "AGENT_SOCKET_DIR: cannot serve \(configuration.gitSocketPath): \(redactor.redact(String(describing: error)))")
+        }
+        await github.shutdown()
+        logger.info("stopped")
+    }
+}

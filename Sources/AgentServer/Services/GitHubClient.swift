@@ -1,0 +1,83 @@
+import AgentSystem
+import AsyncHTTPClient
+import FoundationEssentials
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import Synchronization
+
+/// The agent's HTTP client for GitHub's API: TLS verified (plus `AGENT_CA_FILE`), no redirects
+/// (a redirect could carry the token elsewhere), no proxy from the environment.
+public final class GitHubClient: Sendable {
+    public let apiURL: UpstreamURL
+    let http: HTTPClient
+    private let secret: LockedSecret
+    private let cachedLogin = Mutex<(at: ContinuousClock.Instant, lookup: LoginLookup)?>(nil)
+
+    public init(apiURL: UpstreamURL, caFile: String?, secret: LockedSecret) {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(10), read: .seconds(60))
+        )
+        configuration.decompression = .disabled
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.apiURL = apiURL
+        self.secret = secret
+    }
+
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// The `Authorization` header value, built inside the caller's scope only.
+    func withAuthorization<Result>(_ body: (String) throws -> Result) rethrows -> Result {
+        let value = secret.withUnsafeBytes { "token " + String(decoding: $0, as: UTF8.self) }
+        return try body(value)
+    }
+
+    /// What `GET /user` said about the token.
+    public enum LoginLookup: Sendable, Equatable {
+        case login(String)
+        case failed(String)
+    }
+
+    /// The login the token belongs to; answers are cached (10 minutes, failures 30 seconds).
+    public func currentLogin() async -> LoginLookup {
+        if let cached = cachedLogin.withLock({ $0 }) {
+            let age = ContinuousClock.now - cached.at
+            if case .login = cached.lookup, age < .seconds(600) { return cached.lookup }
+            if case .failed = cached.lookup, age < .seconds(30) { return cached.lookup }
+        }
+        let lookup = await fetchLogin()
+        cachedLogin.withLock { $0 = (.now, lookup) }
+        return lookup
+    }
+
+    private func fetchLogin() async -> LoginLookup {
+        var request = HTTPClientRequest(url: apiURL.description + "/user")
+        request.headers.add(name: "Accept", value: "application/vnd.github+json")
+        request.headers.add(name: "User-Agent", value: "command-agent/\(AgentVersion.current)")
+        withAuthorization { request.headers.add(name: "Authorization", value: $0) }
+        do {
+            let response = try await http.execute(request, timeout: .seconds(2))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            guard response.status == .ok else {
+                return .failed("\(apiURL.host) answered \(response.status.code) to GET /user")
+            }
+            struct User: Decodable { let login: String }
+            let user = try JSONDecoder().decode(User.self, from: Data(buffer: body))
+            return .login(user.login)
+        } catch {
+            return .failed("\(apiURL.host) did not answer GET /user: \(error)")
+        }
+    }
+}
+
+extension Data {
+    init(buffer: ByteBuffer) {
+        self = buffer.withUnsafeReadableBytes { Data($0) }
+    }
+}

@@ -1,0 +1,45 @@
+import AgentGit
+import AgentPolicy
+import AgentProtocol
+import AgentSystem
+
+/// Answers `operation=status`: version, uptime, policy summary, whether a token is held and the
+/// GitHub login it belongs to. Never the token.
+public struct StatusService: Sendable {
+    let configuration: AgentConfiguration
+    let secret: LockedSecret
+    let github: GitHubClient
+    let startedAt: ContinuousClock.Instant
+
+    public init(configuration: AgentConfiguration, secret: LockedSecret, github: GitHubClient, startedAt: ContinuousClock.Instant) {
+        self.configuration = configuration
+        self.secret = secret
+        self.github = github
+        self.startedAt = startedAt
+    }
+
+    func reply(peer: PeerCredentials) async -> Frame {
+        let policy = configuration.policy
+        var frame = Frame()
+        frame.append(Wire.Key.status, Wire.Status.ok)
+        frame.append("version", AgentVersion.current)
+        frame.append("libgit2", LibGit2.version)
+        frame.append("uptime_seconds", String((ContinuousClock.now - startedAt).components.seconds))
+        frame.append("token", secret.count > 0 ? "held" : "missing")
+        frame.append("token_locked", secret.isLocked ? "true" : "false")
+        switch await github.currentLogin() {
+        case .login(let login): frame.append("login", login)
+        case .failed(let reason): frame.append("login_error", reason)
+        }
+        frame.append("github_url", configuration.githubURL.description)
+        frame.append("github_api_url", configuration.githubAPIURL.description)
+        frame.append("workspace", configuration.workspace)
+        frame.append("peer_uid", String(peer.uid))
+        frame.append("policy.blocked_branches", policy.blockedBranches.map(\.source))
+        frame.append("policy.allowed_branch_patterns", policy.allowedBranchPatterns.map(\.source))
+        frame.append("policy.allow_force_push", String(policy.allowForcePush))
+        frame.append("policy.allow_branch_delete", String(policy.allowBranchDelete))
+        frame.append("policy.allow_tag_updates", String(policy.allowTagUpdates))
+        return frame
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// A real `command-agent` process started for a test, with a canary token and its own
+/// socket directory, workspace and audit log.
+public final class AgentUnderTest: @unchecked Sendable {
+    /// A token that must never appear in any output.
+    public static let canaryToken = "ghp_CANARY0123456789abcdefCANARYtokenXYZ"
+
+    public let directory: TemporaryDirectory
+    public let socketDirectory: String
+    public let workspace: String
+    public let auditLogPath: String
+    public let child: ChildProcess
+
+    public var gitSocketPath: String { socketDirectory + "/git.sock" }
+    public var auditLog: String { (try? String(contentsOfFile: auditLogPath, encoding: .utf8)) ?? "" }
+
+    /// Starts the agent and waits until its socket accepts connections.
+    /// - Parameter environment: settings added to (or replacing) the defaults for the test.
+    public init(environment extra: [String: String] = [:], githubAPIURL: String = "http://127.0.0.1:9") async throws {
+        directory = try TemporaryDirectory(prefix: "agent")
+        socketDirectory = directory.sub("run")
+        workspace = directory.sub("workspace")
+        auditLogPath = directory.sub("audit.log")
+        try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
+        var environment = [
+            "PATH": "/usr/bin:/bin",
+            "GITHUB_TOKEN": Self.canaryToken,
+            "AGENT_SOCKET_DIR": socketDirectory,
+            "AGENT_WORKSPACE": workspace,
+            "AGENT_AUDIT_LOG": auditLogPath,
+            "GITHUB_API_URL": githubAPIURL,
+        ]
+        environment.merge(extra) { $1 }
+        child = try ChildProcess(BuiltProducts.path("command-agent"), environment: environment, outputDirectory: directory.path)
+        try await Self.waitUntilListening(gitSocketPath, process: child)
+    }
+
+    /// Polls until the socket accepts a connection (readiness, not timing: no fixed sleep).
+    static func waitUntilListening(_ path: String, process: ChildProcess) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if !process.process.isRunning {
+                throw AgentDidNotStart(output: process.stderr)
+            }
+            if SocketProbe.accepts(path) { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw AgentDidNotStart(output: "no socket at \(path) after 30 s\n" + process.stderr)
+    }
+
+    /// Runs `agent-status` against this agent.
+    public func status(_ arguments: [String] = [], environment extra: [String: String] = [:], launcher: [String] = []) async throws -> ProgramResult {
+        var environment = ["PATH": "/usr/bin:/bin", "AGENT_SOCKET_DIR": socketDirectory]
+        environment.merge(extra) { $1 }
+        let command = launcher + [BuiltProducts.path("agent-status")] + arguments
+        return try await ChildProcess.run(command[0], Array(command.dropFirst()), environment: environment, outputDirectory: directory.path)
+    }
+
+    /// Everything the agent wrote: standard output, standard error and the audit log.
+    public var allOutput: String { child.stdout + child.stderr + auditLog }
+
+    deinit {
+        child.signal(SIGKILL)
+    }
+}
+
+public struct AgentDidNotStart: Error, CustomStringConvertible {
+    public let output: String
+    public var description: String { "command-agent did not start: \(output)" }
+}
+
+/// Whether something accepts connections on a Unix socket path.
+public enum SocketProbe {
+    public static func accepts(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        } == 0
+    }
+}

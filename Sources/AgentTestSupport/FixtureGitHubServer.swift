@@ -1,0 +1,118 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// Stands in for GitHub's API on 127.0.0.1: answers from `Fixtures/github-api/routes.json` and
+/// records every request it receives, so that tests can check what reached "GitHub".
+public final class FixtureGitHubServer: Sendable {
+    /// One request as the server received it.
+    public struct Request: Sendable {
+        public let method: String
+        public let uri: String
+        public let headers: [(String, String)]
+        public let bodyByteCount: Int
+        /// The first 64 KiB of the body.
+        public let bodyPrefix: Data
+
+        public func header(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
+    }
+
+    struct Route: Decodable, Sendable {
+        let method: String
+        let path: String
+        let status: Int
+        let body: String?
+    }
+
+    public let port: Int
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    private let channel: any Channel
+    private let recorder: Recorder
+
+    public var requests: [Request] { recorder.requests.withLock { $0 } }
+
+    public init() async throws {
+        struct Routes: Decodable { let routes: [Route] }
+        let routes = try JSONDecoder().decode(Routes.self, from: FixturePaths.data("github-api/routes.json")).routes
+        let recorder = Recorder()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(FixtureHandler(routes: routes, recorder: recorder))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        self.channel = channel
+        self.port = channel.localAddress?.port ?? 0
+        self.recorder = recorder
+    }
+
+    public func shutdown() async {
+        try? await channel.close()
+    }
+}
+
+/// The requests received so far, shared by the connections' handlers.
+final class Recorder: Sendable {
+    let requests = Mutex<[FixtureGitHubServer.Request]>([])
+}
+
+final class FixtureHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let routes: [FixtureGitHubServer.Route]
+    private let recorder: Recorder
+    private var head: HTTPRequestHead?
+    private var bodyCount = 0
+    private var bodyPrefix = Data()
+
+    init(routes: [FixtureGitHubServer.Route], recorder: Recorder) {
+        self.routes = routes
+        self.recorder = recorder
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            bodyCount = 0
+            bodyPrefix = Data()
+        case .body(let buffer):
+            bodyCount += buffer.readableBytes
+            if bodyPrefix.count < 65536 {
+                bodyPrefix.append(contentsOf: buffer.readableBytesView.prefix(65536 - bodyPrefix.count))
+            }
+        case .end:
+            guard let head else { return }
+            let request = FixtureGitHubServer.Request(
+                method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) },
+                bodyByteCount: bodyCount, bodyPrefix: bodyPrefix
+            )
+            recorder.requests.withLock { $0.append(request) }
+            respond(context: context, to: head)
+        }
+    }
+
+    private func respond(context: ChannelHandlerContext, to head: HTTPRequestHead) {
+        let path = String(head.uri.split(separator: "?", maxSplits: 1).first ?? "")
+        var status = HTTPResponseStatus.notFound
+        var body = Data(#"{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}"#.utf8)
+        if let route = routes.first(where: { $0.method == head.method.rawValue && $0.path == path }) {
+            status = HTTPResponseStatus(statusCode: route.status)
+            body = route.body.flatMap { try? FixturePaths.data("github-api/\($0)") } ?? Data()
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(body.count))
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Where the shared test fixtures and the built executables are.
+public enum FixturePaths {
+    /// The repository's `Fixtures/` directory.
+    public static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    public static func url(_ relativePath: String) -> URL {
+        root.appendingPathComponent(relativePath)
+    }
+
+    public static func data(_ relativePath: String) throws -> Data {
+        try Data(contentsOf: url(relativePath))
+    }
+}
+
+/// The executables `swift build` made, beside the running test bundle.
+public enum BuiltProducts {
+    public static let directory: URL = {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        // On Linux the test binary is `<bin>/<Package>PackageTests.xctest`.
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("command-agent").path),
+            directory.path != "/"
+        {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory
+    }()
+
+    public static func path(_ name: String) -> String {
+        directory.appendingPathComponent(name).path
+    }
+}

@@ -1,0 +1,34 @@
+#ifndef AGENT_SHIMS_H
+#define AGENT_SHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// Mirror of Linux's `struct ucred`, so that Swift can name it without `_GNU_SOURCE`.
+/// `shims.c` asserts at compile time that the layout matches the system's.
+typedef struct {
+    int32_t pid;
+    uint32_t uid;
+    uint32_t gid;
+} agent_ucred;
+
+extern const int AGENT_SOL_SOCKET;
+extern const int AGENT_SO_PEERCRED;
+
+/// `getsockopt(fd, SOL_SOCKET, SO_PEERCRED, ...)`. Returns 0, or -1 with errno set.
+int agent_peer_credentials(int fd, agent_ucred *out);
+
+/// `prctl(PR_SET_DUMPABLE, value)`: prctl is variadic, which Swift cannot call.
+int agent_set_dumpable(int value);
+
+/// `prctl(PR_GET_DUMPABLE)`.
+int agent_get_dumpable(void);
+
+/// `madvise(address, length, MADV_DONTDUMP)`.
+int agent_madvise_dontdump(void *address, size_t length);
+
+/// Writes zeros that the optimiser may not remove (`explicit_bzero`).
+void agent_secure_zero(void *address, size_t length);
+
+#endif

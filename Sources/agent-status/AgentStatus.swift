@@ -1,0 +1,42 @@
+import AgentClient
+import AgentProtocol
+import ArgumentParser
+import FoundationEssentials
+
+/// Prints the agent's state; exit 0 when it answers and holds a token, 1 otherwise.
+@main
+struct AgentStatus: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent-status",
+        abstract: "Shows whether the command agent is running and what it enforces.",
+        discussion: "Finds the agent through AGENT_SOCKET_DIR (default /run/agent). Exit status: 0 healthy, 1 otherwise."
+    )
+
+    @Flag(help: "Print JSON for machines.")
+    var json = false
+
+    @Option(name: .customLong("socket-dir"), help: "Overrides AGENT_SOCKET_DIR.")
+    var socketDirectory: String?
+
+    @Option(help: "Seconds to wait for the agent.")
+    var timeout: Int = 10
+
+    func run() throws {
+        let path = AgentEndpoint.gitSocketPath(override: socketDirectory)
+        let reply: Frame
+        do {
+            let connection = try AgentConnection(socketPath: path, connectTimeout: .seconds(timeout))
+            reply = try connection.send(Frame(["operation": "status"]), replyTimeout: .seconds(timeout))
+        } catch {
+            StatusReport.fail(error.description, json: json)
+            throw ExitCode.failure
+        }
+        guard reply[Wire.Key.status] == Wire.Status.ok else {
+            StatusReport.fail("the command agent at \(path) refused: \(reply[Wire.Key.message] ?? "no reason given")", json: json)
+            throw ExitCode.failure
+        }
+        let report = StatusReport(reply: reply, socketPath: path)
+        print(json ? report.json() : report.text())
+        if !report.isHealthy { throw ExitCode.failure }
+    }
+}

@@ -1,0 +1,1 @@
+print("git-remote-agent: not yet")
