@@ -76,8 +76,15 @@ let package = Package(
         .testTarget(name: "AgentPolicyTests", dependencies: ["AgentPolicy", "AgentTestSupport"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "AgentSystemTests", dependencies: ["AgentSystem"]),
-        .testTarget(name: "AgentServerTests", dependencies: ["AgentServer", "AgentTestSupport"]),
-        .testTarget(name: "AgentCLITests", dependencies: ["AgentProtocol", "AgentTestSupport"]),
+        .testTarget(
+            name: "AgentServerTests",
+            dependencies: [
+                "AgentServer", "AgentTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "AgentCLITests", dependencies: ["AgentProtocol", "AgentSystem", "AgentTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -50,7 +50,8 @@ public struct RefName: Hashable, Sendable, CustomStringConvertible {
         } else {
             full = branchPrefix + raw
         }
-        if let rule = RefFormat.violation(in: full) {
+        // The name as given first, so that the message speaks of what the user wrote.
+        if let rule = RefFormat.violation(in: raw) ?? RefFormat.violation(in: full) {
             return .failure(.invalid(name: raw, rule: rule))
         }
         if full.hasBytePrefix(branchPrefix) {

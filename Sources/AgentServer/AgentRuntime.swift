@@ -67,7 +67,9 @@ public enum AgentRuntime {
             logger: logger
         )
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: listener)], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "lifecycle") { _ in SwiftLogNoOpLogHandler() })
+            configuration: .init(
+                services: [.init(service: listener)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "lifecycle") { _ in SwiftLogNoOpLogHandler() })
         )
         do {
             try await group.run()

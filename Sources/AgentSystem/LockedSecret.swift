@@ -1,9 +1,9 @@
 import CAgentShims
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// The token's one home: a page-aligned anonymous mapping that is `mlock`ed (never swapped),
@@ -88,4 +88,3 @@ public final class LockedSecret: @unchecked Sendable, CustomStringConvertible, C
     public var description: String { "<redacted>" }
     public var debugDescription: String { "<redacted>" }
 }
-

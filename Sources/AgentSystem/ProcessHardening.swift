@@ -1,9 +1,9 @@
 import CAgentShims
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Process-wide protections for a process that holds a secret.
@@ -26,8 +26,8 @@ public enum ProcessHardening {
     }
 
     #if canImport(Glibc)
-    private static let RLIMIT_CORE_VALUE = __rlimit_resource_t(RLIMIT_CORE.rawValue)
+        private static let RLIMIT_CORE_VALUE = __rlimit_resource_t(RLIMIT_CORE.rawValue)
     #else
-    private static let RLIMIT_CORE_VALUE = RLIMIT_CORE
+        private static let RLIMIT_CORE_VALUE = RLIMIT_CORE
     #endif
 }

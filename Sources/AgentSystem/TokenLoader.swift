@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Reads the GitHub token once, straight into a `LockedSecret`, from `GITHUB_TOKEN` or from the
@@ -22,7 +22,7 @@ public enum TokenLoader {
         let filePath = tokenFile ?? environmentValue(fileVariable).map { String(cString: $0) }
         if let filePath, !filePath.isEmpty {
             if let fromEnvironment, fromEnvironment.pointee != 0 { throw .bothSet }
-            return try loadFile(filePath)
+            return try load(fromFile: filePath)
         }
         guard let fromEnvironment else { throw .missing }
         return try LockedSecret { buffer throws(TokenError) in
@@ -33,7 +33,8 @@ public enum TokenLoader {
         }
     }
 
-    private static func loadFile(_ path: String) throws(TokenError) -> LockedSecret {
+    /// Loads the token from a file (its trailing newline dropped).
+    public static func load(fromFile path: String) throws(TokenError) -> LockedSecret {
         let descriptor: Int32
         do {
             descriptor = try retryingSyscall("open") { open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) }

@@ -73,10 +73,11 @@ public struct FrameListener: Service {
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
                 PeerCredentials.load(from: channel).flatMapThrowing { peer in
                     let codec = FrameCodecHandler(decoder: decoder, requestTimeout: timeout, redactor: redactor) { code, message in
-                        audit.record(AuditEntry(
-                            peer: peer, socket: socketName, operation: "connection", decision: "error",
-                            code: code, reason: message, started: .now
-                        ))
+                        audit.record(
+                            AuditEntry(
+                                peer: peer, socket: socketName, operation: "connection", decision: "error",
+                                code: code, reason: message, started: .now
+                            ))
                     }
                     try channel.pipeline.syncOperations.addHandler(codec)
                     return Connection(peer: peer, channel: try NIOAsyncChannel(wrappingChannelSynchronously: channel))
@@ -111,10 +112,11 @@ public struct FrameListener: Service {
             try await connection.channel.executeThenClose { inbound, outbound in
                 guard allowedUIDs.contains(peer.uid) else {
                     let message = "uid \(peer.uid) is not allowed to use this agent (AGENT_ALLOWED_UIDS)"
-                    audit.record(AuditEntry(
-                        peer: peer, socket: socketName, operation: "connection", decision: "deny",
-                        code: "peer-refused", reason: message, started: .now
-                    ))
+                    audit.record(
+                        AuditEntry(
+                            peer: peer, socket: socketName, operation: "connection", decision: "deny",
+                            code: "peer-refused", reason: message, started: .now
+                        ))
                     try await outbound.write(.error(code: "peer-refused", message: message, status: Wire.Status.denied))
                     return
                 }

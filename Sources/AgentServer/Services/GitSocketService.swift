@@ -28,7 +28,8 @@ public struct GitSocketService: FrameRequestHandling {
         default:
             let shown = String(operation.prefix(64))
             let message = "unknown operation '\(shown)' (known: \(Self.operations.joined(separator: ", ")))"
-            audit.record(AuditEntry(peer: peer, socket: "git.sock", operation: shown, decision: "error", code: "unknown-operation", reason: message, started: started))
+            audit.record(
+                AuditEntry(peer: peer, socket: "git.sock", operation: shown, decision: "error", code: "unknown-operation", reason: message, started: started))
             return .error(code: "unknown-operation", message: message)
         }
     }

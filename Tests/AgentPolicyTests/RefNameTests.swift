@@ -1,0 +1,43 @@
+import AgentPolicy
+import Testing
+
+struct RefNameTests {
+    @Test(arguments: [
+        ("main", "refs/heads/main"), ("heads/main", "refs/heads/main"), ("refs/heads/main", "refs/heads/main"),
+        ("tags/v1", "refs/tags/v1"), ("refs/tags/v1", "refs/tags/v1"), ("feature/x", "refs/heads/feature/x"),
+    ])
+    func normalises(_ raw: String, _ full: String) throws {
+        let name = try RefName.parse(raw).get()
+        #expect(name.fullName == full)
+    }
+
+    @Test func shortNames() throws {
+        #expect(try RefName.parse("refs/heads/a/b").get().shortName == "a/b")
+        #expect(try RefName.parse("refs/tags/v1").get().kind == .tag)
+    }
+
+    @Test func combiningMarkAfterPrefixIsNotHidden() throws {
+        // "refs/heads/" followed by a combining accent: Character-based hasPrefix would say no.
+        let name = try RefName.parse("refs/heads/\u{301}main").get()
+        #expect(name.kind == .branch)
+        #expect(name.shortName == "\u{301}main")
+    }
+
+    @Test func overlongNamesAreRefused() {
+        let result = RefName.parse("refs/heads/" + String(repeating: "a", count: 2000))
+        guard case .failure(.invalid) = result else {
+            Issue.record("expected an invalid-name failure")
+            return
+        }
+    }
+
+    @Test func updateFromObjectIDs() {
+        let zero = String(repeating: "0", count: 40)
+        let a = String(repeating: "a", count: 40)
+        #expect(RefUpdate(ref: "x", oldID: zero, newID: a, isForced: true).change == .create)
+        #expect(RefUpdate(ref: "x", oldID: zero, newID: a, isForced: true).isForced == false)
+        #expect(RefUpdate(ref: "x", oldID: a, newID: zero, isForced: false).change == .delete)
+        #expect(RefUpdate(ref: "x", oldID: a, newID: a, isForced: true).change == .update)
+        #expect(RefUpdate(ref: "x", oldID: nil, newID: nil, isForced: false).change == .delete)
+    }
+}
