@@ -6,6 +6,17 @@ public enum Wire {
         public static let code = "code"
         public static let message = "message"
         public static let progress = "progress"
+        public static let url = "url"
+        public static let gitDirectory = "git_dir"
+        public static let want = "want"
+        public static let refspec = "refspec"
+        public static let lease = "cas"
+        public static let dryRun = "dry_run"
+        public static let atomic = "atomic"
+        public static let reference = "ref"
+        public static let head = "head"
+        public static let ok = "ok"
+        public static let error = "error"
     }
 
     public enum Status {
@@ -16,6 +27,9 @@ public enum Wire {
 
     public enum Operation {
         public static let status = "status"
+        public static let list = "list"
+        public static let fetch = "fetch"
+        public static let push = "push"
     }
 
     /// Socket file names inside `AGENT_SOCKET_DIR`.

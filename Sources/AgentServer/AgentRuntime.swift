@@ -1,6 +1,7 @@
 import AgentGit
 import AgentSystem
 import Logging
+import NIOPosix
 import ServiceLifecycle
 
 /// Start-up and life of the agent: load the token, read the configuration, check what needs the
@@ -58,10 +59,17 @@ public enum AgentRuntime {
 
         let github = GitHubClient(apiURL: configuration.githubAPIURL, caFile: configuration.caFile, secret: secret)
         let status = StatusService(configuration: configuration, secret: secret, github: github, startedAt: startedAt)
+        // libgit2 blocks: it gets threads of its own, never the event loops'.
+        let gitPool = NIOThreadPool(numberOfThreads: 4)
+        gitPool.start()
+        let git = GitService(
+            configuration: configuration, secret: secret, pool: gitPool, audit: audit,
+            temporaryDirectory: ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        )
         let listener = FrameListener(
             path: configuration.gitSocketPath,
             allowedUIDs: configuration.allowedUIDs,
-            handler: GitSocketService(status: status, audit: audit),
+            handler: GitSocketService(status: status, git: git, audit: audit),
             audit: audit,
             redactor: redactor,
             logger: logger
@@ -75,9 +83,11 @@ public enum AgentRuntime {
             try await group.run()
         } catch {
             await github.shutdown()
+            try? await gitPool.shutdownGracefully()
             throw StartupError(description: "AGENT_SOCKET_DIR: cannot serve \(configuration.gitSocketPath): \(redactor.redact(String(describing: error)))")
         }
         await github.shutdown()
+        try? await gitPool.shutdownGracefully()
         logger.info("stopped")
     }
 }

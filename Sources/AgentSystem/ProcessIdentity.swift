@@ -25,3 +25,17 @@ public enum ProcessIdentity {
         return result
     }
 }
+
+extension ProcessIdentity {
+    /// The current working directory (`getcwd`), or `nil` when it cannot be read.
+    public static func currentDirectory() -> String? {
+        guard let path = getcwd(nil, 0) else { return nil }
+        defer { free(path) }
+        return String(cString: path)
+    }
+}
+
+/// Ends the process with `status` (`exit`).
+public func exit(status: Int32) -> Never {
+    exit(status)
+}

@@ -1,1 +1,0 @@
-print("git-remote-agent: not yet")
