@@ -1,0 +1,151 @@
+import Foundation
+
+/// A real smart-HTTP git server on 127.0.0.1 that stands in for github.com: lighttpd runs
+/// `git http-backend` and demands HTTP Basic auth with the canary token (401 otherwise).
+/// Repositories are made from `Fixtures/repositories/` and served at `/OWNER/NAME.git`.
+public final class FixtureGitServer: @unchecked Sendable {
+    public let port: Int
+    public let root: String
+    private let state: String
+    private let directory: TemporaryDirectory
+    private let process: ChildProcess
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var accessLog: String { (try? String(contentsOfFile: state + "/access.log", encoding: .utf8)) ?? "" }
+
+    public init(token: String = AgentUnderTest.canaryToken) async throws {
+        directory = try TemporaryDirectory(prefix: "gitsrv")
+        root = directory.sub("repositories")
+        state = directory.sub("state")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try "x-access-token:\(token)\n".write(toFile: state + "/users", atomically: true, encoding: .utf8)
+        port = try FreePort.find()
+        let template = try String(contentsOf: FixturePaths.url("git-server/lighttpd.conf.template"), encoding: .utf8)
+        let configuration = template.replacingOccurrences(of: "@ROOT@", with: root)
+            .replacingOccurrences(of: "@STATE@", with: state).replacingOccurrences(of: "@PORT@", with: String(port))
+        try configuration.write(toFile: state + "/lighttpd.conf", atomically: true, encoding: .utf8)
+        process = try ChildProcess(
+            "/usr/sbin/lighttpd", ["-D", "-f", state + "/lighttpd.conf"], environment: ["PATH": "/usr/bin:/bin"], outputDirectory: state
+        )
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !FreePort.accepts(port) {
+            guard process.process.isRunning, ContinuousClock.now < deadline else {
+                throw ServerDidNotStart(output: process.stderr + ((try? String(contentsOfFile: state + "/error.log", encoding: .utf8)) ?? ""))
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    deinit {
+        process.signal(SIGKILL)
+    }
+
+    /// Plain git for building the server's repositories (no agent, no system config).
+    private func plainGit(_ arguments: [String], in directory: String) async throws -> ProgramResult {
+        let environment = [
+            "HOME": state, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin",
+            "GIT_AUTHOR_NAME": "Fixture", "GIT_AUTHOR_EMAIL": "fixture@example.com",
+            "GIT_COMMITTER_NAME": "Fixture", "GIT_COMMITTER_EMAIL": "fixture@example.com",
+            "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+        ]
+        let result = try await ChildProcess.run("/usr/bin/git", arguments, environment: environment, directory: directory, outputDirectory: state)
+        guard result.status == 0 else { throw GitFailed(arguments: arguments, result: result) }
+        return result
+    }
+
+    /// Creates `OWNER/NAME.git` with one commit of `Fixtures/repositories/FIXTURE` on `main`,
+    /// plus `submodules` (path → `OWNER/NAME` served here) as gitlinks at their `main`.
+    @discardableResult
+    public func addRepository(owner: String, name: String, fixture: String, submodules: [String: String] = [:]) async throws -> String {
+        let bare = "\(root)/\(owner)/\(name).git"
+        let work = state + "/work-\(owner)-\(name)"
+        try FileManager.default.createDirectory(atPath: "\(root)/\(owner)", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: FixturePaths.url("repositories/\(fixture)"), to: URL(fileURLWithPath: work))
+        _ = try await plainGit(["init", "-q", "-b", "main", "."], in: work)
+        _ = try await plainGit(["add", "-A"], in: work)
+        // Gitlinks go in after the files: `add -A` would drop them, as their paths are empty.
+        var modules = ""
+        for (path, repository) in submodules.sorted(by: { $0.key < $1.key }) {
+            let commit = try await self.reference("refs/heads/main", in: repository) ?? ""
+            _ = try await plainGit(["update-index", "--add", "--cacheinfo", "160000,\(commit),\(path)"], in: work)
+            modules += "[submodule \"\(path)\"]\n\tpath = \(path)\n\turl = https://github.com/\(repository).git\n"
+        }
+        if !modules.isEmpty {
+            try modules.write(toFile: work + "/.gitmodules", atomically: true, encoding: .utf8)
+            _ = try await plainGit(["add", ".gitmodules"], in: work)
+        }
+        _ = try await plainGit(["commit", "-q", "-m", "Initial commit of \(fixture)"], in: work)
+        _ = try await plainGit(["init", "-q", "--bare", "-b", "main", bare], in: root)
+        _ = try await plainGit(["--git-dir", bare, "config", "http.receivepack", "true"], in: root)
+        _ = try await plainGit(["push", "-q", bare, "main:refs/heads/main"], in: work)
+        let hook = bare + "/hooks/pre-receive"
+        try FileManager.default.copyItem(atPath: FixturePaths.url("git-server/pre-receive").path, toPath: hook)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook)
+        return bare
+    }
+
+    /// The value of `reference` in `OWNER/NAME` on the server, or `nil` when it does not exist.
+    public func reference(_ reference: String, in repository: String) async throws -> String? {
+        let environment = ["HOME": state, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin"]
+        let result = try await ChildProcess.run(
+            "/usr/bin/git", ["--git-dir", "\(root)/\(repository).git", "rev-parse", "--verify", "-q", reference],
+            environment: environment, outputDirectory: state
+        )
+        let value = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return result.status == 0 && !value.isEmpty ? value : nil
+    }
+
+    /// Every ref of `OWNER/NAME` on the server, `name → id`.
+    public func references(in repository: String) async throws -> [String: String] {
+        let environment = ["HOME": state, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin"]
+        let result = try await ChildProcess.run(
+            "/usr/bin/git", ["--git-dir", "\(root)/\(repository).git", "for-each-ref", "--format=%(refname) %(objectname)"],
+            environment: environment, outputDirectory: state
+        )
+        var references: [String: String] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2 { references[String(parts[0])] = String(parts[1]) }
+        }
+        return references
+    }
+}
+
+public struct ServerDidNotStart: Error, CustomStringConvertible {
+    public let output: String
+    public var description: String { "the fixture git server did not start: \(output)" }
+}
+
+/// Finding and probing TCP ports on 127.0.0.1.
+public enum FreePort {
+    /// A port the kernel just handed out (bound to port 0, then released).
+    public static func find() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw POSIXError(.EADDRINUSE) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    public static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
