@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "AgentTestSupport",
             dependencies: [
-                "AgentProtocol",
+                "AgentProtocol", "CAgentShims",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -84,7 +84,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "AgentCLITests", dependencies: ["AgentProtocol", "AgentSystem", "AgentTestSupport"]),
+        .testTarget(name: "AgentCLITests", dependencies: ["AgentClient", "AgentProtocol", "AgentSystem", "AgentTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -40,7 +40,7 @@ public final class AgentUnderTest: @unchecked Sendable {
     static func waitUntilListening(_ path: String, process: ChildProcess) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            if !process.process.isRunning {
+            if !process.isRunning {
                 throw AgentDidNotStart(output: process.stderr)
             }
             if SocketProbe.accepts(path) { return }

@@ -1,10 +1,15 @@
+import CAgentShims
 import Foundation
 
-/// A program started by a test, with its output captured in files.
+/// A program started by a test with `posix_spawn`, its output captured in files.
+///
+/// Not Foundation's `Process`: swift-corelibs-foundation's `Process.run()` was seen crashing
+/// (a bad read in `memmove`) while many tests launched programs at once.
 public final class ChildProcess: @unchecked Sendable {
-    public let process = Process()
-    private let stdoutURL: URL
-    private let stderrURL: URL
+    public let pid: pid_t
+    private let stdoutPath: String
+    private let stderrPath: String
+    private var exitStatus: Int32?
 
     /// Starts `executable` with exactly `environment` (nothing inherited).
     public init(
@@ -16,53 +21,86 @@ public final class ChildProcess: @unchecked Sendable {
         outputDirectory: String
     ) throws {
         let name = UUID().uuidString.prefix(8)
-        stdoutURL = URL(fileURLWithPath: "\(outputDirectory)/\(name).out")
-        stderrURL = URL(fileURLWithPath: "\(outputDirectory)/\(name).err")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        stdoutPath = "\(outputDirectory)/\(name).out"
+        stderrPath = "\(outputDirectory)/\(name).err"
+        var stdinPath = "/dev/null"
         if let stdin {
-            let pipe = Pipe()
-            process.standardInput = pipe
-            try process.run()
-            pipe.fileHandleForWriting.write(stdin)
-            try pipe.fileHandleForWriting.close()
-        } else {
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
+            stdinPath = "\(outputDirectory)/\(name).in"
+            try stdin.write(to: URL(fileURLWithPath: stdinPath))
         }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if let directory { _ = agent_spawn_actions_addchdir(&actions, directory) }
+        // Nothing else of the test process is inherited: a file another test has open for
+        // writing (a hook being copied) would otherwise fail to execute with ETXTBSY.
+        _ = agent_spawn_actions_addclosefrom(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // A fresh signal mask and default dispositions: the test runner blocks some signals.
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var child: pid_t = 0
+        let result = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EIO) }
+        pid = child
     }
 
-    public var pid: Int32 { process.processIdentifier }
-    public var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
-    public var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+    public var isRunning: Bool { poll() == nil }
+    public var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    public var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// The exit status (128 + N for a signal) once the process has ended, reaped without blocking.
+    private func poll() -> Int32? {
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        let signal = status & 0x7F
+        exitStatus = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+        return exitStatus
+    }
 
     /// Waits for the process to end; kills it and returns `nil` after `timeout`.
     @discardableResult
     public func wait(timeout: Duration = .seconds(60)) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        while true {
+            if let status = poll() { return status }
             if ContinuousClock.now > deadline {
-                process.terminate()
                 kill(pid, SIGKILL)
+                while poll() == nil { try? await Task.sleep(for: .milliseconds(5)) }
                 return nil
             }
-            try? await Task.sleep(for: .milliseconds(10))
+            try? await Task.sleep(for: .milliseconds(5))
         }
-        return process.terminationStatus
     }
 
     public func signal(_ signal: Int32) {
-        kill(pid, signal)
+        if poll() == nil { kill(pid, signal) }
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if poll() == nil {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
     }
 }
 

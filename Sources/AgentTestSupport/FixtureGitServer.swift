@@ -11,7 +11,22 @@ public final class FixtureGitServer: @unchecked Sendable {
     private let process: ChildProcess
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
-    public var accessLog: String { (try? String(contentsOfFile: state + "/access.log", encoding: .utf8)) ?? "" }
+
+    /// The access log, after asking lighttpd to write out what it buffered (SIGHUP).
+    public func accessLog() async -> String {
+        let path = state + "/access.log"
+        let size = { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0 }
+        let before = size()
+        process.signal(SIGHUP)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while size() == before, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }
+
+    /// Clones `OWNER/NAME` straight from its bare repository (no agent): for setting up tests.
+    public func cloneDirectly(_ repository: String, to path: String) async throws {
+        _ = try await plainGit(["clone", "-q", "\(root)/\(repository).git", path], in: state)
+    }
 
     public init(token: String = AgentUnderTest.canaryToken) async throws {
         directory = try TemporaryDirectory(prefix: "gitsrv")
@@ -20,21 +35,31 @@ public final class FixtureGitServer: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         try "x-access-token:\(token)\n".write(toFile: state + "/users", atomically: true, encoding: .utf8)
-        port = try FreePort.find()
         let template = try String(contentsOf: FixturePaths.url("git-server/lighttpd.conf.template"), encoding: .utf8)
-        let configuration = template.replacingOccurrences(of: "@ROOT@", with: root)
-            .replacingOccurrences(of: "@STATE@", with: state).replacingOccurrences(of: "@PORT@", with: String(port))
-        try configuration.write(toFile: state + "/lighttpd.conf", atomically: true, encoding: .utf8)
-        process = try ChildProcess(
-            "/usr/sbin/lighttpd", ["-D", "-f", state + "/lighttpd.conf"], environment: ["PATH": "/usr/bin:/bin"], outputDirectory: state
-        )
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !FreePort.accepts(port) {
-            guard process.process.isRunning, ContinuousClock.now < deadline else {
-                throw ServerDidNotStart(output: process.stderr + ((try? String(contentsOfFile: state + "/error.log", encoding: .utf8)) ?? ""))
+        (port, process) = try await Self.launch(template: template, root: root, state: state)
+    }
+
+    /// Starts lighttpd on a port that was free a moment ago; another test may take it first, so
+    /// a failure to bind is retried on a new port.
+    private static func launch(template: String, root: String, state: String) async throws -> (Int, ChildProcess) {
+        var lastFailure = ""
+        for _ in 0..<8 {
+            let port = try FreePort.find()
+            let configuration = template.replacingOccurrences(of: "@ROOT@", with: root)
+                .replacingOccurrences(of: "@STATE@", with: state).replacingOccurrences(of: "@PORT@", with: String(port))
+            try configuration.write(toFile: state + "/lighttpd.conf", atomically: true, encoding: .utf8)
+            let process = try ChildProcess(
+                "/usr/sbin/lighttpd", ["-D", "-f", state + "/lighttpd.conf"], environment: ["PATH": "/usr/bin:/bin"], outputDirectory: state
+            )
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !FreePort.accepts(port), process.isRunning, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
             }
-            try await Task.sleep(for: .milliseconds(20))
+            if process.isRunning, FreePort.accepts(port) { return (port, process) }
+            process.signal(SIGKILL)
+            lastFailure = process.stderr + ((try? String(contentsOfFile: state + "/error.log", encoding: .utf8)) ?? "")
         }
+        throw ServerDidNotStart(output: lastFailure)
     }
 
     deinit {

@@ -1,5 +1,6 @@
 #include "agent_shims.h"
 
+#include <spawn.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -38,4 +39,12 @@ int agent_madvise_dontdump(void *address, size_t length) {
 
 void agent_secure_zero(void *address, size_t length) {
     explicit_bzero(address, length);
+}
+
+int agent_spawn_actions_addchdir(void *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np((posix_spawn_file_actions_t *)actions, path);
+}
+
+int agent_spawn_actions_addclosefrom(void *actions, int low) {
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, low);
 }

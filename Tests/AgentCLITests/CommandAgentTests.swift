@@ -213,7 +213,7 @@ struct CommandAgentTests {
         )
         defer { agent.signal(SIGKILL) }
         let deadline = ContinuousClock.now + .seconds(30)
-        while !SocketProbe.accepts(directory.sub("run/git.sock")), ContinuousClock.now < deadline, agent.process.isRunning {
+        while !SocketProbe.accepts(directory.sub("run/git.sock")), ContinuousClock.now < deadline, agent.isRunning {
             try await Task.sleep(for: .milliseconds(20))
         }
         let warnings = agent.stderr.split(separator: "\n").filter { $0.contains("could not be locked in memory") }

@@ -54,9 +54,37 @@ public struct FrameListener: Service {
         self.onReady = onReady
     }
 
-    private struct Connection: Sendable {
+    /// An accepted connection, not yet wrapped for async use.
+    ///
+    /// NIO traps when an `NIOAsyncChannel` is dropped before `executeThenClose`, which can happen
+    /// to a connection accepted just as the listener shuts down. So the accept path hands over the
+    /// plain channel (reading off, codec installed), and the connection's own task wraps it; one
+    /// that is never taken is simply closed.
+    private final class AcceptedConnection: Sendable {
         let peer: PeerCredentials
-        let channel: NIOAsyncChannel<Frame, Frame>
+        let channel: any Channel
+
+        init(peer: PeerCredentials, channel: any Channel) {
+            self.peer = peer
+            self.channel = channel
+        }
+
+        /// Wraps the channel and starts reading, in one event-loop step so that no byte is missed.
+        func wrap() async throws -> NIOAsyncChannel<Frame, Frame> {
+            let channel = self.channel
+            return try await channel.eventLoop.submit {
+                let wrapped = try NIOAsyncChannel<Frame, Frame>(
+                    wrappingChannelSynchronously: channel,
+                    configuration: .init(isOutboundHalfClosureEnabled: true)
+                )
+                try channel.syncOptions?.setOption(.autoRead, value: true)
+                return wrapped
+            }.get()
+        }
+
+        deinit {
+            channel.close(promise: nil)
+        }
     }
 
     public func run() async throws {
@@ -70,6 +98,7 @@ public struct FrameListener: Service {
             // A client may shut down its sending side after the request (as `socat` does) and
             // still read the reply.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.autoRead, value: false)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
                 PeerCredentials.load(from: channel).flatMapThrowing { peer in
                     let codec = FrameCodecHandler(decoder: decoder, requestTimeout: timeout, redactor: redactor) { code, message in
@@ -80,7 +109,7 @@ public struct FrameListener: Service {
                             ))
                     }
                     try channel.pipeline.syncOperations.addHandler(codec)
-                    return Connection(peer: peer, channel: try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+                    return AcceptedConnection(peer: peer, channel: channel)
                 }
             }
         defer { SocketFile.remove(path) }
@@ -104,12 +133,12 @@ public struct FrameListener: Service {
         logger.info("stopped listening on \(path)")
     }
 
-    private func serve(_ connection: Connection, registry: ConnectionRegistry) async {
+    private func serve(_ connection: AcceptedConnection, registry: ConnectionRegistry) async {
         let peer = connection.peer
-        let count = registry.open(connection.channel.channel)
-        defer { registry.close(connection.channel.channel) }
+        let count = registry.open(connection.channel)
+        defer { registry.close(connection.channel) }
         do {
-            try await connection.channel.executeThenClose { inbound, outbound in
+            try await connection.wrap().executeThenClose { inbound, outbound in
                 guard allowedUIDs.contains(peer.uid) else {
                     let message = "uid \(peer.uid) is not allowed to use this agent (AGENT_ALLOWED_UIDS)"
                     audit.record(
@@ -117,11 +146,12 @@ public struct FrameListener: Service {
                             peer: peer, socket: socketName, operation: "connection", decision: "deny",
                             code: "peer-refused", reason: message, started: .now
                         ))
-                    try await outbound.write(.error(code: "peer-refused", message: message, status: Wire.Status.denied))
+                    try await refuse(.error(code: "peer-refused", message: message, status: Wire.Status.denied), inbound, outbound)
                     return
                 }
                 guard count <= limits.maximumConnections else {
-                    try await outbound.write(.error(code: "busy", message: "the agent is serving \(limits.maximumConnections) connections; try again"))
+                    let busy = Frame.error(code: "busy", message: "the agent is serving \(limits.maximumConnections) connections; try again")
+                    try await refuse(busy, inbound, outbound)
                     return
                 }
                 for try await request in inbound {
@@ -134,6 +164,21 @@ public struct FrameListener: Service {
         } catch {
             logger.debug("connection from \(peer) ended: \(redactor.redact(String(describing: error)))")
         }
+    }
+}
+
+extension FrameListener {
+    /// Sends a refusal, then shuts our side down and discards (never reads as requests) what the
+    /// client still sends until it hangs up: closing with unread input would make the kernel reset
+    /// the connection, and the client would lose the refusal. The codec's deadline bounds the wait.
+    private func refuse(
+        _ reply: Frame,
+        _ inbound: NIOAsyncChannelInboundStream<Frame>,
+        _ outbound: NIOAsyncChannelOutboundWriter<Frame>
+    ) async throws {
+        try await outbound.write(reply)
+        outbound.finish()
+        for try await _ in inbound {}
     }
 }
 
