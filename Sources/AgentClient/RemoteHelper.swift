@@ -70,6 +70,10 @@ public final class RemoteHelper {
         case "atomic": options.atomic = value == "true"
         case "cas": options.leases.append(value)
         case "followtags", "cloning": break  // git itself chooses the refs; nothing to do here
+        case "depth", "deepen-since", "deepen-not", "deepen-relative", "filter":
+            // git then fetches everything; say so rather than leave a full clone unexplained.
+            StandardError.write("warning: shallow and partial fetches are not supported through the command agent; fetching complete history\n")
+            return "unsupported"
         default: return "unsupported"
         }
         return "ok"
@@ -82,12 +86,19 @@ public final class RemoteHelper {
         configure(&frame)
         var printer = ProgressPrinter(showsTransfer: options.progress)
         defer { printer.finishOpenLine() }
+        let reply: Frame
         do {
             let connection = try AgentConnection(socketPath: socketPath)
-            return try connection.send(frame, replyTimeout: Self.replyTimeout) { printer.show($0) }
+            reply = try connection.send(frame, replyTimeout: Self.replyTimeout) { printer.show($0) }
         } catch {
             throw Failure(message: "fatal: \(error.description)", status: 128)
         }
+        // The agent refusing this caller (uid) or being full is the same trouble as it being down.
+        if let code = reply[Wire.Key.code], code == "peer-refused" || code == "busy" {
+            let reason = reply[Wire.Key.message] ?? code
+            throw Failure(message: "fatal: \(AgentClientError.unreachable(path: socketPath, reason: reason).description)", status: 128)
+        }
+        return reply
     }
 
     private func requireSuccess(_ reply: Frame) throws(Failure) {

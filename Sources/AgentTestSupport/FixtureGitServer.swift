@@ -104,8 +104,8 @@ public final class FixtureGitServer: @unchecked Sendable {
         _ = try await plainGit(["init", "-q", "--bare", "-b", "main", bare], in: root)
         _ = try await plainGit(["--git-dir", bare, "config", "http.receivepack", "true"], in: root)
         _ = try await plainGit(["push", "-q", bare, "main:refs/heads/main"], in: work)
-        let hook = bare + "/hooks/pre-receive"
-        try FileManager.default.copyItem(atPath: FixturePaths.url("git-server/pre-receive").path, toPath: hook)
+        let hook = bare + "/hooks/update"
+        try FileManager.default.copyItem(atPath: FixturePaths.url("git-server/update").path, toPath: hook)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook)
         return bare
     }

@@ -88,6 +88,7 @@ struct GitOperationsTests {
         let deleted = try await scenario.git(["push", "origin", ":refs/tags/v1.0"], in: app)
         #expect(deleted.stderr.contains("(deleting tag 'v1.0' is not allowed (ALLOW_TAG_UPDATES=false))"), "\(deleted.output)")
         #expect(try await scenario.serverRef("refs/tags/v1.0") == tagged)
+        scenario.expectNoCanary(created, moved, deleted)
     }
 
     @Test func deleteAllowedBranchAndRefuseWhenDeletionIsOff() async throws {
@@ -105,6 +106,8 @@ struct GitOperationsTests {
         let refused = try await strict.git(["push", "origin", ":claude/keep"], in: strictApp)
         #expect(refused.stderr.contains("(deleting branch 'claude/keep' is not allowed (ALLOW_BRANCH_DELETE=false))"), "\(refused.output)")
         #expect(try await strict.serverRef("refs/heads/claude/keep") != nil)
+        scenario.expectNoCanary(deleted)
+        strict.expectNoCanary(refused)
     }
 
     @Test func forceWithLeaseIsHonouredAndStaleLeasesAreRefused() async throws {
@@ -125,6 +128,7 @@ struct GitOperationsTests {
         #expect(honoured.status == 0, "\(honoured.output)")
         #expect(honoured.stderr.contains("+ \(first.prefix(7))...\(rewritten.prefix(7)) HEAD -> claude/lease (forced update)"))
         #expect(try await scenario.serverRef("refs/heads/claude/lease") == rewritten)
+        scenario.expectNoCanary(stale, honoured)
     }
 
     @Test func forcePushFollowsTheSetting() async throws {
@@ -137,6 +141,7 @@ struct GitOperationsTests {
         let refused = try await scenario.git(["push", "--force", "origin", "HEAD:claude/rewrite"], in: app)
         #expect(refused.stderr.contains("(force-pushing branch 'claude/rewrite' is not allowed (ALLOW_FORCE_PUSH=false))"), "\(refused.output)")
         #expect(try await scenario.serverRef("refs/heads/claude/rewrite") == first)
+        scenario.expectNoCanary(refused)
     }
 
     @Test func dryRunPushesNothing() async throws {
@@ -149,6 +154,7 @@ struct GitOperationsTests {
         #expect(dryRun.stderr.contains("(branch 'main' is protected (BLOCKED_BRANCHES))"))
         #expect(try await scenario.server.references(in: "o/app") == before)
         #expect(scenario.agent.auditLog.contains(#""operation":"push (dry run)""#))
+        scenario.expectNoCanary(dryRun)
     }
 
     @Test func serverRejectionLooksLikeOne() async throws {
@@ -158,8 +164,10 @@ struct GitOperationsTests {
         let result = try await scenario.git(["push", "origin", "HEAD:reject/this", "HEAD:claude/fine"], in: app)
         #expect(result.status != 0)
         #expect(result.stderr.contains("remote: fixture server: refs/heads/reject/this is not accepted here"), "\(result.output)")
-        #expect(result.stderr.contains("! [remote rejected] HEAD -> reject/this (pre-receive hook declined)"))
+        #expect(result.stderr.contains("! [remote rejected] HEAD -> reject/this (hook declined)"))
         #expect(try await scenario.serverRef("refs/heads/reject/this") == nil)
+        #expect(try await scenario.serverRef("refs/heads/claude/fine") != nil, "the other ref of the push landed")
+        scenario.expectNoCanary(result)
     }
 
     @Test func wrongTokenFailsClearlyAndQuickly() async throws {
@@ -167,6 +175,8 @@ struct GitOperationsTests {
         let result = try await scenario.git(["clone", "https://github.com/o/app.git", "app"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("the token was rejected by 127.0.0.1:\(scenario.server.port) (401)"), "\(result.output)")
+        let unauthorised = await scenario.server.accessLog().split(separator: "\n").filter { $0.contains(" 401 ") }
+        #expect((1...3).contains(unauthorised.count), "the token is offered at most twice: \(unauthorised)")
         scenario.expectNoCanary(result)
     }
 
@@ -181,6 +191,18 @@ struct GitOperationsTests {
             result.stderr.hasPrefix(
                 "fatal: cannot reach the command agent at \(scenario.agent.gitSocketPath): the socket does not exist (is the agent running?)"),
             "\(result.output)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "one clear line: \(result.stderr)")
+        scenario.expectNoCanary(result)
+    }
+
+    @Test func callerWithAnotherUIDIsToldClearly() async throws {
+        let scenario = try await GitScenario.start(environment: ["AGENT_ALLOWED_UIDS": "[4242]"])
+        let result = try await scenario.git(["ls-remote", "https://github.com/o/app.git"])
+        #expect(result.status != 0)
+        #expect(
+            result.stderr
+                == "fatal: cannot reach the command agent at \(scenario.agent.gitSocketPath): uid \(getuid()) is not allowed to use this agent (AGENT_ALLOWED_UIDS)\n",
+            "\(result.output)")
     }
 
     @Test func progressIsShownLikeGitsOwn() async throws {
@@ -191,5 +213,6 @@ struct GitOperationsTests {
         try await scenario.commit(in: app)
         let push = try await scenario.mustGit(["push", "--progress", "origin", "HEAD:claude/progress"], in: app)
         #expect(push.stderr.contains("Writing objects: 100% ("), "\(push.output)")
+        scenario.expectNoCanary(result, push)
     }
 }
