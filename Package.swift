@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/GraphQLSwift/GraphQL", from: "4.3.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
     ],
     targets: [
         // C
@@ -32,12 +34,13 @@ let package = Package(
             dependencies: ["CAgentShims", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(name: "AgentGit", dependencies: ["CLibGit2", "AgentPolicy"]),
+        .target(name: "AgentAPIPolicy", dependencies: ["AgentPolicy", .product(name: "GraphQL", package: "GraphQL")]),
 
         // Services and clients
         .target(
             name: "AgentServer",
             dependencies: [
-                "AgentPolicy", "AgentProtocol", "AgentSystem", "AgentGit",
+                "AgentPolicy", "AgentAPIPolicy", "AgentProtocol", "AgentSystem", "AgentGit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -45,6 +48,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ]
         ),
         .target(name: "AgentClient", dependencies: ["AgentProtocol", "AgentSystem"]),
@@ -74,6 +78,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AgentPolicyTests", dependencies: ["AgentPolicy", "AgentTestSupport"]),
+        .testTarget(name: "AgentAPIPolicyTests", dependencies: ["AgentAPIPolicy", "AgentPolicy", "AgentTestSupport"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "AgentSystemTests", dependencies: ["AgentSystem"]),
         .testTarget(

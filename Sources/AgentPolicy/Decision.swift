@@ -14,7 +14,7 @@ public enum Decision: Hashable, Sendable {
 
 /// Why something was refused: a stable code for machines and a sentence for people that names
 /// the ref (or call), the rule, and the setting that would change the answer.
-public struct Denial: Hashable, Sendable, CustomStringConvertible {
+public struct Denial: Error, Hashable, Sendable, CustomStringConvertible {
     public let code: DenialCode
     public let message: String
 
@@ -35,4 +35,16 @@ public enum DenialCode: String, Hashable, Sendable, CaseIterable {
     case forcePushDisabled = "force-push-disabled"
     case branchDeleteDisabled = "branch-delete-disabled"
     case tagUpdateDisabled = "tag-update-disabled"
+    /// A GitHub API write the agent does not know (fail closed).
+    case apiWriteNotAllowed = "api-write-not-allowed"
+    /// Repository administration (settings, protection, collaborators, secrets, …).
+    case apiAdministration = "api-administration"
+    /// Merging pull requests while `ALLOW_PR_MERGE` is off.
+    case pullRequestMergeDisabled = "pr-merge-disabled"
+    /// A GraphQL mutation the agent does not know.
+    case graphQLMutationNotAllowed = "graphql-mutation-not-allowed"
+    /// A request the agent cannot read (bad path, bad JSON, bad GraphQL).
+    case apiRequestInvalid = "api-request-invalid"
+    /// A Host other than GitHub's.
+    case hostNotAllowed = "host-not-allowed"
 }

@@ -1,4 +1,6 @@
+import AgentAPIPolicy
 import AgentGit
+import AgentPolicy
 import AgentSystem
 import Logging
 import NIOPosix
@@ -66,7 +68,7 @@ public enum AgentRuntime {
             configuration: configuration, secret: secret, pool: gitPool, audit: audit,
             temporaryDirectory: ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         )
-        let listener = FrameListener(
+        let listener = FrameListener.make(
             path: configuration.gitSocketPath,
             allowedUIDs: configuration.allowedUIDs,
             handler: GitSocketService(status: status, git: git, audit: audit),
@@ -74,9 +76,18 @@ public enum AgentRuntime {
             redactor: redactor,
             logger: logger
         )
+        let proxy = GitHubProxy.make(
+            path: configuration.ghSocketPath,
+            configuration: configuration,
+            policy: APIPolicy(refs: RefPolicy(settings: configuration.policy), settings: configuration.api),
+            github: github,
+            audit: audit,
+            redactor: redactor,
+            logger: logger
+        )
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: listener)], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: [.init(service: listener), .init(service: proxy)], gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "lifecycle") { _ in SwiftLogNoOpLogHandler() })
         )
         do {
@@ -84,7 +95,7 @@ public enum AgentRuntime {
         } catch {
             await github.shutdown()
             try? await gitPool.shutdownGracefully()
-            throw StartupError(description: "AGENT_SOCKET_DIR: cannot serve \(configuration.gitSocketPath): \(redactor.redact(String(describing: error)))")
+            throw StartupError(description: "AGENT_SOCKET_DIR: cannot serve \(configuration.socketDirectory): \(redactor.redact(String(describing: error)))")
         }
         await github.shutdown()
         try? await gitPool.shutdownGracefully()

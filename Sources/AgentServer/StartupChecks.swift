@@ -12,12 +12,13 @@ enum StartupChecks {
         } catch {
             throw .init(description: "AGENT_SOCKET_DIR: cannot use \(configuration.socketDirectory): \(error.reason)")
         }
-        let path = configuration.gitSocketPath
-        switch SocketFile.occupant(of: path) {
-        case .nothing: break
-        case .staleSocket: SocketFile.remove(path)
-        case .liveSocket: throw .init(description: "AGENT_SOCKET_DIR: another agent is already listening on \(path)")
-        case .notASocket: throw .init(description: "AGENT_SOCKET_DIR: \(path) exists and is not a socket")
+        for path in [configuration.gitSocketPath, configuration.ghSocketPath] {
+            switch SocketFile.occupant(of: path) {
+            case .nothing: break
+            case .staleSocket: SocketFile.remove(path)
+            case .liveSocket: throw .init(description: "AGENT_SOCKET_DIR: another agent is already listening on \(path)")
+            case .notASocket: throw .init(description: "AGENT_SOCKET_DIR: \(path) exists and is not a socket")
+            }
         }
         if let caFile = configuration.caFile, !FileCheck.isReadableFile(caFile) {
             throw .init(description: "AGENT_CA_FILE: cannot read \(caFile)")

@@ -1,8 +1,11 @@
+import AgentAPIPolicy
 import AgentPolicy
 
 /// Everything the agent was configured with, except the token (see `TokenLoader`).
 public struct AgentConfiguration: Sendable {
     public var policy: PolicySettings
+    /// `ALLOW_PR_MERGE` and `ALLOWED_API_WRITES`.
+    public var api: APISettings
     /// `AGENT_SOCKET_DIR`: where `git.sock` (and later `gh.sock`) are created.
     public var socketDirectory: String
     /// `AGENT_WORKSPACE`: the only tree repositories are opened in.
@@ -19,6 +22,7 @@ public struct AgentConfiguration: Sendable {
     public var auditLog: String
 
     public var gitSocketPath: String { socketDirectory + "/git.sock" }
+    public var ghSocketPath: String { socketDirectory + "/gh.sock" }
 }
 
 /// An upstream base URL: scheme `http` or `https`, a host, an optional port and path; no user

@@ -1,3 +1,4 @@
+import AgentAPIPolicy
 import AgentPolicy
 import FoundationEssentials
 
@@ -61,8 +62,15 @@ public struct ConfigurationParser: Sendable {
             allowBranchDelete: try flag("ALLOW_BRANCH_DELETE", default: true),
             allowTagUpdates: try flag("ALLOW_TAG_UPDATES", default: false)
         )
+        var extraWrites: [APIWritePattern] = []
+        for entry in try value("ALLOWED_API_WRITES").map({ text throws(ConfigurationError) in try ListValue.parse(text, key: "ALLOWED_API_WRITES") }) ?? [] {
+            do { extraWrites.append(try APIWritePattern(entry)) } catch {
+                throw ConfigurationError(key: "ALLOWED_API_WRITES", problem: error.description)
+            }
+        }
         let configuration = AgentConfiguration(
             policy: policy,
+            api: APISettings(allowPullRequestMerge: try flag("ALLOW_PR_MERGE", default: false), extraWrites: extraWrites),
             socketDirectory: try absolutePath("AGENT_SOCKET_DIR", overrides.socketDirectory, default: "/run/agent"),
             workspace: try absolutePath("AGENT_WORKSPACE", overrides.workspace, default: "/workspace"),
             allowedUIDs: try uids("AGENT_ALLOWED_UIDS") ?? [ownUID],

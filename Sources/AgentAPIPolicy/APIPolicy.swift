@@ -1,0 +1,200 @@
+import AgentPolicy
+
+/// Decides GitHub API requests with the same ref policy as pushes.
+///
+/// - Reads (`GET`, `HEAD`) pass.
+/// - Writes that change a ref (contents, git refs, merges, update-branch, branch rename, merging a
+///   pull request) are decided by `RefPolicy` on the ref they would really change: the body's
+///   `branch`, or the repository's default branch, or the pull request's base or head, which the
+///   proxy looks up first (`APIDecision.needs`).
+/// - Repository administration is denied; known harmless writes (issues, pull requests, comments,
+///   labels, reviews, reactions, releases, git objects) pass; `POST /graphql` goes to
+///   `GraphQLPolicy`; any other write is denied unless `ALLOWED_API_WRITES` lists it.
+///
+/// Routes match case-insensitively, after one %-decoding, and `/repositories/ID/…` is the same
+/// as `/repos/OWNER/REPO/…`.
+public struct APIPolicy: Sendable {
+    public let refs: RefPolicy
+    public let settings: APISettings
+
+    public init(refs: RefPolicy, settings: APISettings) {
+        self.refs = refs
+        self.settings = settings
+    }
+
+    /// Whether the decision for this request needs its JSON body.
+    public func needsBody(method: String, path: String) -> Bool {
+        let method = method.uppercased()
+        guard method != "GET", method != "HEAD", case .success(let parsed) = APIPath.parse(path) else { return false }
+        let segments = parsed.segments
+        if segments.count == 1, segments.word(0, is: "graphql") { return true }
+        guard let (_, rest) = Self.repositoryRoute(segments) else { return false }
+        if rest.isEmpty { return method == "PATCH" }
+        if rest.word(0, is: "contents") || rest.word(0, is: "merges") || rest.word(0, is: "merge-upstream") { return true }
+        if rest.word(0, is: "git"), rest.word(1, is: "refs") { return method == "POST" || method == "PATCH" }
+        if rest.word(0, is: "branches"), rest.last?.lowercased() == "rename" { return true }
+        if rest.word(0, is: "pulls"), rest.count == 2, method == "PATCH" { return true }
+        return false
+    }
+
+    public func decide(_ request: APIRequest, facts: APIFacts = APIFacts()) -> APIDecision {
+        if request.isRead { return .allow }
+        let segments: [String]
+        switch APIPath.parse(request.path) {
+        case .success(let path): segments = path.segments
+        case .failure(let denial): return .deny(denial)
+        }
+        let method = request.method
+        let shown = "\(method) \(request.path)"
+        if segments.count == 1, segments.word(0, is: "graphql"), method == "POST" {
+            return GraphQLPolicy(api: self).decide(body: request.body, facts: facts)
+        }
+        if let (repository, rest) = Self.repositoryRoute(segments) {
+            if let decision = decideRepository(repository, rest, request, shown: shown, facts: facts) { return decision }
+        }
+        if settings.extraWrites.contains(where: { $0.matches(method: method, segments: segments) }) { return .allow }
+        return .deny(Denial(.apiWriteNotAllowed, "\(shown) is not an API write the agent allows (ALLOWED_API_WRITES can add it)"))
+    }
+
+    /// `repos/OWNER/REPO/rest…` or `repositories/ID/rest…`.
+    static func repositoryRoute(_ segments: [String]) -> (APIRepository, [String])? {
+        if segments.word(0, is: "repos"), segments.count >= 3 {
+            return (.named(owner: segments[1], name: segments[2]), Array(segments.dropFirst(3)))
+        }
+        if segments.word(0, is: "repositories"), segments.count >= 2 {
+            return (.identifier(segments[1]), Array(segments.dropFirst(2)))
+        }
+        return nil
+    }
+
+    // MARK: - Repository routes
+
+    private func decideRepository(
+        _ repository: APIRepository,
+        _ rest: [String],
+        _ request: APIRequest,
+        shown: String,
+        facts: APIFacts
+    ) -> APIDecision? {
+        let method = request.method
+        let body = request.body
+        func administration() -> APIDecision {
+            .deny(Denial(.apiAdministration, "repository administration is not allowed through the agent: \(shown)"))
+        }
+        guard let first = rest.first?.lowercased() else {
+            switch method {
+            case "PATCH": return decideRepositoryEdit(body, shown: shown)
+            default: return administration()
+            }
+        }
+        switch first {
+        case "contents" where rest.count >= 2 && (method == "PUT" || method == "DELETE"):
+            if let branch = body?["branch"]?.string { return ref(branch, .update) }
+            guard let branch = facts.defaultBranches[repository] else { return .needs([.defaultBranch(repository)]) }
+            return ref(branch, .update)
+        case "git" where rest.word(1, is: "refs"):
+            let name = rest.dropFirst(2).joined(separator: "/")
+            switch method {
+            case "POST" where rest.count == 2:
+                guard let target = body?["ref"]?.string else { return invalidBody(shown, "it names no 'ref'") }
+                return ref(target, .create)
+            case "PATCH" where !name.isEmpty: return ref(name, .update, forced: body?["force"]?.bool == true)
+            case "DELETE" where !name.isEmpty: return ref(name, .delete)
+            default: return nil
+            }
+        case "git" where rest.count == 2 && method == "POST" && ["blobs", "trees", "commits", "tags"].contains(rest[1].lowercased()):
+            return .allow  // objects only; no ref changes
+        case "merges" where method == "POST" && rest.count == 1:
+            guard let base = body?["base"]?.string else { return invalidBody(shown, "it names no 'base'") }
+            return ref(base, .update)
+        case "merge-upstream" where method == "POST" && rest.count == 1:
+            guard let branch = body?["branch"]?.string else { return invalidBody(shown, "it names no 'branch'") }
+            return ref(branch, .update)
+        case "branches" where rest.count >= 3 && rest.last?.lowercased() == "rename" && method == "POST":
+            let old = rest.dropFirst().dropLast().joined(separator: "/")
+            guard let new = body?["new_name"]?.string else { return invalidBody(shown, "it names no 'new_name'") }
+            return both(ref(old, .delete), ref(new, .create))
+        case "branches" where rest.contains(where: { $0.lowercased() == "protection" }):
+            return administration()
+        case "pulls":
+            return decidePullRequests(repository, rest, method, body, shown: shown, facts: facts)
+        case "rulesets", "transfer", "collaborators", "invitations", "hooks", "keys", "environments", "dependabot",
+            "codespaces", "pages", "autolinks", "topics", "vulnerability-alerts", "automated-security-fixes",
+            "interaction-limits", "properties", "security-advisories", "teams", "tags":
+            return administration()
+        case "actions" where rest.contains(where: { ["secrets", "variables", "permissions", "runners", "oidc"].contains($0.lowercased()) }):
+            return administration()
+        case "issues", "labels", "milestones", "comments", "releases", "forks":
+            return .allow
+        default:
+            return nil
+        }
+    }
+
+    private func decidePullRequests(
+        _ repository: APIRepository,
+        _ rest: [String],
+        _ method: String,
+        _ body: JSONValue?,
+        shown: String,
+        facts: APIFacts
+    ) -> APIDecision? {
+        if rest.count == 1 { return method == "POST" ? .allow : nil }
+        if rest.word(1, is: "comments") { return .allow }
+        guard let number = Int(rest[1]) else { return nil }
+        let key = APIPullRequestKey(repository, number)
+        if rest.count == 2 {
+            guard method == "PATCH" else { return nil }
+            // Moving a pull request's base is decided like a write to the new base.
+            if let base = body?["base"]?.string { return ref(base, .update) }
+            return .allow
+        }
+        switch rest[2].lowercased() {
+        case "merge" where method == "PUT":
+            guard settings.allowPullRequestMerge else { return mergeDisabled() }
+            guard let pull = facts.pullRequests[key] else { return .needs([.pullRequest(repository, number: number)]) }
+            return ref(pull.base, .update)
+        case "update-branch" where method == "PUT":
+            guard let pull = facts.pullRequests[key] else { return .needs([.pullRequest(repository, number: number)]) }
+            return ref(pull.head, .update)
+        case "reviews", "comments", "requested_reviewers":
+            return .allow
+        default:
+            return nil
+        }
+    }
+
+    /// `PATCH /repos/o/r`: only the description and the home page may change.
+    private func decideRepositoryEdit(_ body: JSONValue?, shown: String) -> APIDecision {
+        guard let body, case .object = body else { return invalidBody(shown, "the body is not a JSON object") }
+        let harmless: Set<String> = ["description", "homepage"]
+        let changes = body.objectKeys.subtracting(harmless).sorted()
+        guard changes.isEmpty else {
+            return .deny(
+                Denial(.apiAdministration, "repository administration is not allowed through the agent: \(shown) changes \(changes.joined(separator: ", "))"))
+        }
+        return .allow
+    }
+
+    // MARK: - Helpers shared with GraphQLPolicy
+
+    func ref(_ name: String, _ change: RefUpdate.Change, forced: Bool = false) -> APIDecision {
+        switch refs.decide(RefUpdate(ref: name, change: change, isForced: forced)) {
+        case .allow: .allow
+        case .deny(let denial): .deny(denial)
+        }
+    }
+
+    func both(_ first: APIDecision, _ second: APIDecision) -> APIDecision {
+        if case .allow = first { return second }
+        return first
+    }
+
+    func mergeDisabled() -> APIDecision {
+        .deny(Denial(.pullRequestMergeDisabled, "merging pull requests is not allowed (ALLOW_PR_MERGE=false)"))
+    }
+
+    func invalidBody(_ shown: String, _ why: String) -> APIDecision {
+        .deny(Denial(.apiRequestInvalid, "\(shown) is refused: \(why)"))
+    }
+}

@@ -1,0 +1,251 @@
+import AgentPolicy
+import GraphQL
+
+/// Decides `POST /graphql` bodies on the operation that will really run.
+///
+/// The document is parsed with GraphQLSwift's parser; the operation is the one `operationName`
+/// names (or the only one); fragment spreads and inline fragments are expanded; variables are
+/// substituted. Queries pass. Each top-level field of a mutation is classified by its name
+/// (aliases do not matter): ref-changing mutations go through the ref policy with the ref they
+/// name, merges need `ALLOW_PR_MERGE`, a list of harmless mutations passes, anything else is
+/// denied by name. A body that does not parse is denied.
+struct GraphQLPolicy {
+    let api: APIPolicy
+
+    /// Mutations that change no ref and administer nothing.
+    static let harmlessMutations: Set<String> = [
+        "createPullRequest", "closePullRequest", "reopenPullRequest", "markPullRequestReadyForReview",
+        "convertPullRequestToDraft", "createIssue", "updateIssue", "closeIssue", "reopenIssue", "addComment",
+        "updateIssueComment", "deleteIssueComment", "addLabelsToLabelable", "removeLabelsFromLabelable",
+        "clearLabelsFromLabelable", "requestReviews", "addPullRequestReview", "submitPullRequestReview",
+        "updatePullRequestReview", "deletePullRequestReview", "addPullRequestReviewComment",
+        "updatePullRequestReviewComment", "deletePullRequestReviewComment", "addPullRequestReviewThread",
+        "addPullRequestReviewThreadReply", "resolveReviewThread", "unresolveReviewThread", "addReaction",
+        "removeReaction", "addAssigneesToAssignable", "removeAssigneesFromAssignable", "markFileAsViewed",
+        "unmarkFileAsViewed", "minimizeComment", "unminimizeComment", "addProjectV2ItemById",
+        "updateProjectV2ItemFieldValue", "linkRepositoryToProject", "pinIssue", "unpinIssue",
+        "transferIssue", "createDiscussion", "addDiscussionComment", "updateDiscussion", "addStar", "removeStar",
+    ]
+
+    static let mergeMutations: Set<String> = ["mergePullRequest", "enablePullRequestAutoMerge", "enqueuePullRequest", "mergeBranch"]
+
+    func decide(body: JSONValue?, facts: APIFacts) -> APIDecision {
+        guard let body, let text = body["query"]?.string else {
+            return invalid("the body is not a JSON object with a 'query'")
+        }
+        let document: Document
+        do {
+            document = try parse(source: text, noLocation: true)
+        } catch {
+            return invalid("the GraphQL document cannot be parsed: \(String(describing: error).prefix(200))")
+        }
+        var operations: [OperationDefinition] = []
+        var fragments: [String: FragmentDefinition] = [:]
+        for definition in document.definitions {
+            if let operation = definition as? OperationDefinition {
+                operations.append(operation)
+            } else if let fragment = definition as? FragmentDefinition {
+                fragments[fragment.name.value] = fragment
+            } else {
+                return invalid("the document holds definitions other than operations and fragments")
+            }
+        }
+        let chosen: OperationDefinition
+        switch body["operationName"] {
+        case .some(.string(let name)):
+            guard let named = operations.first(where: { $0.name?.value == name }) else {
+                return invalid("no operation is named '\(name)'")
+            }
+            chosen = named
+        case .none, .some(.null):
+            guard operations.count == 1, let only = operations.first else {
+                return invalid("the document holds \(operations.count) operations and no operationName")
+            }
+            chosen = only
+        default:
+            return invalid("operationName is not a string")
+        }
+        switch chosen.operation {
+        case .query: return .allow
+        case .subscription: return invalid("subscriptions are not supported")
+        case .mutation: break
+        }
+        let variables = body["variables"] ?? .null
+        let fields: [Field]
+        do {
+            fields = try MutationFields.collect(chosen.selectionSet, fragments: fragments)
+        } catch {
+            return invalid(error.description)
+        }
+        var lookups: [APILookup] = []
+        for field in fields {
+            switch decide(field, variables: variables, facts: facts) {
+            case .allow: continue
+            case .deny(let denial): return .deny(denial)
+            case .needs(let more): lookups += more
+            }
+        }
+        return lookups.isEmpty ? .allow : .needs(Array(Set(lookups)).sorted { "\($0)" < "\($1)" })
+    }
+
+    private func decide(_ field: Field, variables: JSONValue, facts: APIFacts) -> APIDecision {
+        let name = field.name.value
+        if Self.harmlessMutations.contains(name) { return .allow }
+        let input: JSONValue
+        do {
+            input = try GraphQLValues.argument("input", of: field, variables: variables) ?? .null
+        } catch {
+            return invalid(error.description)
+        }
+        if Self.mergeMutations.contains(name) {
+            guard api.settings.allowPullRequestMerge else { return api.mergeDisabled() }
+            if name == "mergeBranch" {
+                guard let base = input["base"]?.string else { return missing(name, "input.base") }
+                return api.ref(base, .update)
+            }
+            return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in api.ref(pull.base, .update) }
+        }
+        switch name {
+        case "createCommitOnBranch":
+            guard let branch = input["branch"]?["branchName"]?.string else {
+                return missing(name, "input.branch.branchName (a branch given by id is not accepted)")
+            }
+            return api.ref(branch, .update)
+        case "createRef":
+            guard let ref = input["name"]?.string else { return missing(name, "input.name") }
+            return api.ref(ref, .create)
+        case "updateRef", "deleteRef":
+            return reference(input["refId"], of: name, facts: facts) { fullName in
+                api.ref(fullName, name == "deleteRef" ? .delete : .update, forced: input["force"]?.bool == true)
+            }
+        case "updateRefs":
+            guard let updates = input["refUpdates"]?.array, !updates.isEmpty else { return missing(name, "input.refUpdates") }
+            var decision = APIDecision.allow
+            for update in updates {
+                guard let ref = update["name"]?.string else { return missing(name, "input.refUpdates[].name") }
+                let after = update["afterOid"]?.string ?? ""
+                let change: RefUpdate.Change = after.isEmpty || after.allSatisfy({ $0 == "0" }) ? .delete : .update
+                decision = api.both(decision, api.ref(ref, change, forced: update["force"]?.bool == true))
+            }
+            return decision
+        case "updatePullRequestBranch":
+            return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in api.ref(pull.head, .update) }
+        case "revertPullRequest":
+            // GitHub names the new branch revert-<number>-<head>.
+            return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in
+                api.ref("revert-\(pull.number)-\(pull.head)", .create)
+            }
+        case "createLinkedBranch":
+            guard let branch = input["name"]?.string else { return missing(name, "input.name (GitHub would choose one)") }
+            return api.ref(branch, .create)
+        case "updatePullRequest":
+            if let base = input["baseRefName"]?.string { return api.ref(base, .update) }
+            return .allow
+        default:
+            return .deny(Denial(.graphQLMutationNotAllowed, "GraphQL mutation '\(name)' is not allowed through the agent"))
+        }
+    }
+
+    private func reference(_ id: JSONValue?, of mutation: String, facts: APIFacts, _ decide: (String) -> APIDecision) -> APIDecision {
+        guard let id = id?.string else { return missing(mutation, "input.refId") }
+        switch facts.nodes[id] {
+        case .none: return .needs([.node(id: id)])
+        case .reference(let fullName): return decide(fullName)
+        case .some: return invalid("\(mutation): '\(id)' is not a ref")
+        }
+    }
+
+    private func pullRequest(
+        _ id: JSONValue?,
+        of mutation: String,
+        facts: APIFacts,
+        _ decide: ((number: Int, base: String, head: String)) -> APIDecision
+    ) -> APIDecision {
+        guard let id = id?.string else { return missing(mutation, "input.pullRequestId") }
+        switch facts.nodes[id] {
+        case .none: return .needs([.node(id: id)])
+        case .pullRequest(let number, let base, let head): return decide((number, base, head))
+        case .some: return invalid("\(mutation): '\(id)' is not a pull request")
+        }
+    }
+
+    private func missing(_ mutation: String, _ what: String) -> APIDecision {
+        .deny(Denial(.apiRequestInvalid, "GraphQL mutation '\(mutation)' is refused: it does not name \(what)"))
+    }
+
+    private func invalid(_ why: String) -> APIDecision {
+        .deny(Denial(.apiRequestInvalid, "the GraphQL request is refused: \(why)"))
+    }
+}
+
+/// Why a document cannot be decided.
+struct GraphQLShapeError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The top-level fields of a mutation, with fragment spreads and inline fragments expanded.
+enum MutationFields {
+    static func collect(_ selectionSet: SelectionSet, fragments: [String: FragmentDefinition]) throws(GraphQLShapeError) -> [Field] {
+        var fields: [Field] = []
+        try collect(selectionSet, fragments: fragments, visiting: [], into: &fields)
+        return fields
+    }
+
+    private static func collect(
+        _ selectionSet: SelectionSet,
+        fragments: [String: FragmentDefinition],
+        visiting: Set<String>,
+        into fields: inout [Field]
+    ) throws(GraphQLShapeError) {
+        for selection in selectionSet.selections {
+            if let field = selection as? Field {
+                if field.name.value != "__typename" { fields.append(field) }
+            } else if let inline = selection as? InlineFragment {
+                try collect(inline.selectionSet, fragments: fragments, visiting: visiting, into: &fields)
+            } else if let spread = selection as? FragmentSpread {
+                let name = spread.name.value
+                guard !visiting.contains(name) else { throw GraphQLShapeError(description: "fragment '\(name)' spreads itself") }
+                guard let fragment = fragments[name] else { throw GraphQLShapeError(description: "fragment '\(name)' is not defined") }
+                try collect(fragment.selectionSet, fragments: fragments, visiting: visiting.union([name]), into: &fields)
+            }
+        }
+    }
+}
+
+/// GraphQL argument values as JSON, with variables substituted from the request's `variables`.
+enum GraphQLValues {
+    static func argument(_ name: String, of field: Field, variables: JSONValue) throws(GraphQLShapeError) -> JSONValue? {
+        guard let argument = field.arguments.first(where: { $0.name.value == name }) else { return nil }
+        return try json(argument.value, variables: variables, depth: 0)
+    }
+
+    static func json(_ value: any Value, variables: JSONValue, depth: Int) throws(GraphQLShapeError) -> JSONValue {
+        guard depth < 32 else { throw GraphQLShapeError(description: "arguments are nested too deeply") }
+        switch value {
+        case let variable as Variable:
+            return variables[variable.name.value] ?? .null
+        case let string as StringValue:
+            return .string(string.value)
+        case let enumeration as EnumValue:
+            return .string(enumeration.value)
+        case let boolean as BooleanValue:
+            return .bool(boolean.value)
+        case let integer as IntValue:
+            return Double(integer.value).map(JSONValue.number) ?? .string(integer.value)
+        case let float as FloatValue:
+            return Double(float.value).map(JSONValue.number) ?? .string(float.value)
+        case is NullValue:
+            return .null
+        case let list as ListValue:
+            var values: [JSONValue] = []
+            for element in list.values { values.append(try json(element, variables: variables, depth: depth + 1)) }
+            return .array(values)
+        case let object as ObjectValue:
+            var fields: [String: JSONValue] = [:]
+            for field in object.fields { fields[field.name.value] = try json(field.value, variables: variables, depth: depth + 1) }
+            return .object(fields)
+        default:
+            throw GraphQLShapeError(description: "an argument has a value of an unknown kind")
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import NIOHTTP1
+
+/// Which client headers may go upstream, and which upstream headers may come back.
+enum HeaderFilter {
+    /// Hop-by-hop headers (RFC 9110 §7.6.1) and the ones the proxy sets itself.
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+    ]
+
+    /// The client's headers without `Authorization`, `Proxy-*`, `Host`, `Content-Length` (the
+    /// client library sets those) and hop-by-hop headers, including any named in `Connection`.
+    static func upstreamRequestHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
+        let named = Set(headers["connection"].flatMap { $0.split(separator: ",") }.map { $0.trimmed().lowercased() })
+        var result = HTTPHeaders()
+        for (name, value) in headers {
+            let lowered = name.lowercased()
+            if hopByHop.contains(lowered) || named.contains(lowered) || lowered.hasPrefix("proxy-") { continue }
+            if ["authorization", "host", "content-length", "cookie"].contains(lowered) { continue }
+            result.add(name: name, value: value)
+        }
+        return result
+    }
+
+    /// The upstream's response headers without hop-by-hop ones; the proxy adds `Connection: close`.
+    static func clientResponseHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
+        var result = HTTPHeaders()
+        for (name, value) in headers where !hopByHop.contains(name.lowercased()) && name.lowercased() != "set-cookie" {
+            result.add(name: name, value: value)
+        }
+        result.add(name: "Connection", value: "close")
+        return result
+    }
+}
+
+extension Substring {
+    func trimmed() -> String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}
