@@ -24,6 +24,8 @@ public final class FixtureGitHubServer: Sendable {
     struct Route: Decodable, Sendable {
         let method: String
         let path: String
+        /// For `POST /graphql`: the operation name in the document.
+        let operation: String?
         let status: Int
         let body: String?
     }
@@ -100,11 +102,26 @@ final class FixtureHandler: ChannelInboundHandler {
         }
     }
 
+    /// `query Name(…)` / `mutation Name(…)`: the first named operation of a GraphQL body.
+    static func operationName(_ body: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return nil }
+        if let name = object["operationName"] as? String { return name }
+        guard let query = object["query"] as? String,
+            let match = query.firstMatch(of: /(query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)/)
+        else { return nil }
+        return String(match.output.2)
+    }
+
     private func respond(context: ChannelHandlerContext, to head: HTTPRequestHead) {
         let path = String(head.uri.split(separator: "?", maxSplits: 1).first ?? "")
+        // /fixture/bytes/N streams N bytes without holding them (for the 50 MB download test).
+        if head.method == .GET, path.hasPrefix("/fixture/bytes/"), let count = Int(path.dropFirst("/fixture/bytes/".count)) {
+            return streamBytes(count, context: context, version: head.version)
+        }
         var status = HTTPResponseStatus.notFound
         var body = Data(#"{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}"#.utf8)
-        if let route = routes.first(where: { $0.method == head.method.rawValue && $0.path == path }) {
+        let operation = path == "/graphql" ? Self.operationName(bodyPrefix) : nil
+        if let route = routes.first(where: { $0.method == head.method.rawValue && $0.path == path && $0.operation == operation }) {
             status = HTTPResponseStatus(statusCode: route.status)
             body = route.body.flatMap { try? FixturePaths.data("github-api/\($0)") } ?? Data()
         }
@@ -114,5 +131,26 @@ final class FixtureHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    private func streamBytes(_ count: Int, context: ChannelHandlerContext, version: HTTPVersion) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/octet-stream")
+        headers.add(name: "Content-Length", value: String(count))
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))), promise: nil)
+        let chunk = context.channel.allocator.buffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
+        writeChunks(remaining: count, chunk: chunk, context: context)
+    }
+
+    /// Writes one chunk at a time, each after the previous one is flushed, so that memory stays flat.
+    private func writeChunks(remaining: Int, chunk: ByteBuffer, context: ChannelHandlerContext) {
+        guard remaining > 0 else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
+        let size = min(remaining, chunk.readableBytes)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(chunk.getSlice(at: 0, length: size) ?? chunk)))).assumeIsolated().whenSuccess {
+            self.writeChunks(remaining: remaining - size, chunk: chunk, context: context)
+        }
     }
 }

@@ -32,6 +32,7 @@ struct StatusReport {
               blocked branches: \(list("policy.blocked_branches", empty: "none"))
               allowed branch patterns: \(list("policy.allowed_branch_patterns", empty: "any branch not blocked"))
               force-push: \(allowed("policy.allow_force_push")); branch deletion: \(allowed("policy.allow_branch_delete")); moving or deleting tags: \(allowed("policy.allow_tag_updates"))
+              merging pull requests: \(allowed("policy.allow_pr_merge")); extra API writes: \(list("policy.allowed_api_writes", empty: "none"))
             """
     }
 
@@ -39,7 +40,7 @@ struct StatusReport {
         var object: [String: JSONValue] = ["healthy": .bool(isHealthy), "socket": .string(socketPath)]
         for field in reply.fields where field.key != Wire.Key.status {
             let key = String(field.key.map { $0 == "." ? "_" : $0 })
-            if key.hasPrefix("policy_blocked") || key.hasPrefix("policy_allowed_branch") {
+            if key.hasPrefix("policy_blocked") || key.hasPrefix("policy_allowed_branch") || key == "policy_allowed_api_writes" {
                 if case .list(let existing) = object[key] { object[key] = .list(existing + [field.value]) } else { object[key] = .list([field.value]) }
             } else {
                 object[key] = .string(field.value)

@@ -31,7 +31,8 @@ struct UpstreamLookups: Sendable {
     }
 
     private func node(_ id: String) async throws(ProxyFailure) -> APIFacts.Node {
-        let query = "query($id: ID!) { node(id: $id) { __typename ... on Ref { name prefix } ... on PullRequest { number baseRefName headRefName } } }"
+        let query =
+            "query AgentNodeLookup($id: ID!) { node(id: $id) { __typename ... on Ref { name prefix } ... on PullRequest { number baseRefName headRefName } } }"
         let body = "{\"query\":\(JSONLine.quoted(query)),\"variables\":{\"id\":\(JSONLine.quoted(id))}}"
         let json = try await send("POST", "/graphql", body: body)
         guard let node = json["data"]?["node"], case .object = node else { throw .lookup("GitHub does not know the node '\(id)'") }

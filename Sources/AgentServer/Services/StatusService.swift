@@ -40,6 +40,8 @@ public struct StatusService: Sendable {
         frame.append("policy.allow_force_push", String(policy.allowForcePush))
         frame.append("policy.allow_branch_delete", String(policy.allowBranchDelete))
         frame.append("policy.allow_tag_updates", String(policy.allowTagUpdates))
+        frame.append("policy.allow_pr_merge", String(configuration.api.allowPullRequestMerge))
+        frame.append("policy.allowed_api_writes", configuration.api.extraWrites.map(\.description))
         return frame
     }
 }
