@@ -85,9 +85,13 @@ public enum AgentRuntime {
             redactor: redactor,
             logger: logger
         )
+        let egress = EgressProxy.make(
+            path: configuration.egressSocketPath, allowed: configuration.egressAllowed, allowedUIDs: configuration.allowedUIDs,
+            audit: audit, redactor: redactor, logger: logger
+        )
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: listener), .init(service: proxy)], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: [.init(service: listener), .init(service: proxy), .init(service: egress)], gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "lifecycle") { _ in SwiftLogNoOpLogHandler() })
         )
         do {

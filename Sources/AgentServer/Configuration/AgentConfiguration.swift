@@ -20,9 +20,12 @@ public struct AgentConfiguration: Sendable {
     public var caFile: String?
     /// `AGENT_AUDIT_LOG`: path for audit lines, or `-` for standard output.
     public var auditLog: String
+    /// `EGRESS_ALLOWED_HOSTS`: where the claude container's own HTTPS may go.
+    public var egressAllowed: Set<EgressTarget>
 
     public var gitSocketPath: String { socketDirectory + "/git.sock" }
     public var ghSocketPath: String { socketDirectory + "/gh.sock" }
+    public var egressSocketPath: String { socketDirectory + "/egress.sock" }
 }
 
 /// An upstream base URL: scheme `http` or `https`, a host, an optional port and path; no user

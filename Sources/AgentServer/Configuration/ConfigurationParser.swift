@@ -77,7 +77,8 @@ public struct ConfigurationParser: Sendable {
             githubURL: try url("GITHUB_URL", overrides.githubURL, default: "https://github.com"),
             githubAPIURL: try url("GITHUB_API_URL", overrides.githubAPIURL, default: "https://api.github.com"),
             caFile: try optionalPath("AGENT_CA_FILE", overrides.caFile),
-            auditLog: try auditLogTarget(overrides.auditLog)
+            auditLog: try auditLogTarget(overrides.auditLog),
+            egressAllowed: try egressTargets()
         )
         return (configuration, warnings())
     }
@@ -108,6 +109,21 @@ public struct ConfigurationParser: Sendable {
             }
         }
         return result
+    }
+
+    private func egressTargets() throws(ConfigurationError) -> Set<EgressTarget> {
+        let entries =
+            try value("EGRESS_ALLOWED_HOSTS").map { text throws(ConfigurationError) in
+                try ListValue.parse(text, key: "EGRESS_ALLOWED_HOSTS")
+            } ?? EgressTarget.defaults
+        var targets: Set<EgressTarget> = []
+        for entry in entries {
+            guard let target = EgressTarget(entry) else {
+                throw ConfigurationError(key: "EGRESS_ALLOWED_HOSTS", problem: "'\(entry)' is not a host or host:port")
+            }
+            targets.insert(target)
+        }
+        return targets
     }
 
     private func flag(_ key: String, default defaultValue: Bool) throws(ConfigurationError) -> Bool {
