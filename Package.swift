@@ -68,6 +68,7 @@ let package = Package(
         ),
 
         // Test support and tests
+        .executableTarget(name: "fixture-servers", dependencies: ["AgentTestSupport"]),
         .target(
             name: "AgentTestSupport",
             dependencies: [

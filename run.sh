@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# The one entry point: run the product, or test it.
-#   ./run.sh --test     check/install what the tests need, then lint, build and run every test
-#   ./run.sh --agent    build and run the command agent locally, in the foreground
-#   ./run.sh --help
+# Claude Code in a container whose git and gh go through the command agent.
+# ./run.sh --help lists the commands.
 set -euo pipefail
+CALLER_DIR=$(pwd)
 cd "$(dirname "$0")"
-PROJECT_ROOT=$(pwd)
+ROOT=$(pwd)
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -14,14 +13,19 @@ usage() {
     cat <<'TXT'
 Usage: ./run.sh [COMMAND]
 
-  --agent     Build and run the command agent here, in the foreground (Ctrl-C stops it).
-              Settings come from the environment and from .env (see .env.example); locally the
-              socket directory defaults to ./.run and the workspace to the current directory.
-  --test      Check (and, as root, install) what the tests need, then lint, build and test.
+  (none)      Start Claude Code in its container, attached to this terminal. The current
+              directory is the project (mounted at /workspace); PROJECT_DIR=... picks another.
+  --build     Build (or rebuild) the agent and claude images.
+  --stop      Stop and remove the containers (Claude's login and settings are kept).
+  --shell     Open a shell in the claude container.
+  --logs      Follow the command agent's log and audit lines.
+  --status    Show the containers and agent-status.
+  --test      Check (and, as root, install) what the tests need, then lint, build and run every
+              test, ending with the container end-to-end test.
+  --agent     Build and run the command agent here, in the foreground (no containers).
   --help      Show this help.
 
-Starting Claude Code in its containers (./run.sh with no command, --build, --stop, --shell,
---logs, --status) is not built yet: see the README.
+Settings come from the environment and from .env beside this script (see .env.example).
 TXT
 }
 
@@ -40,50 +44,131 @@ load_env_file() {
     done < "$file"
 }
 
-# What the tests need: Debian packages, by the command that proves each is there.
-test_requirements() {
-    local missing=()
-    command -v swift >/dev/null || die "swift is not installed (Swift 6 toolchain needed: https://www.swift.org/install)"
-    pkg-config --exists libgit2 2>/dev/null || missing+=(libgit2-dev)
-    command -v pkg-config >/dev/null || missing+=(pkg-config)
-    command -v git >/dev/null || missing+=(git)
-    command -v gh >/dev/null || missing+=(gh)
-    command -v socat >/dev/null || missing+=(socat)
-    command -v curl >/dev/null || missing+=(curl)
-    command -v setpriv >/dev/null || missing+=(util-linux)
-    [ ${#missing[@]} -eq 0 ] && return 0
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "installing ${missing[*]}"
-        apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+# podman + podman-compose, or docker + docker compose, whichever is installed.
+find_compose() {
+    if command -v podman >/dev/null && command -v podman-compose >/dev/null; then
+        ENGINE=podman
+        COMPOSE=(podman-compose)
+    elif command -v docker >/dev/null && docker compose version >/dev/null 2>&1; then
+        ENGINE=docker
+        COMPOSE=(docker compose)
+    elif command -v docker >/dev/null && command -v docker-compose >/dev/null; then
+        ENGINE=docker
+        COMPOSE=(docker-compose)
     else
-        die "missing: ${missing[*]}. Install with: sudo apt-get install -y ${missing[*]}"
+        cat >&2 <<'TXT'
+run.sh: neither podman + podman-compose nor docker + docker compose is installed. Install one:
+  macOS:          brew install podman podman-compose && podman machine init && podman machine start
+  Fedora/RHEL:    sudo dnf install podman podman-compose
+  Ubuntu/Debian:  sudo apt install podman && pip install podman-compose
+TXT
+        exit 1
     fi
+    COMPOSE+=(-p "${COMPOSE_PROJECT_NAME:-claude-code}" -f "$ROOT/compose.yml")
+    for extra in ${COMPOSE_EXTRA_FILES:-}; do COMPOSE+=(-f "$extra"); done
+}
+
+# One line per problem with the settings; nothing is started when there is one.
+validate_settings() {
+    local problems=() key value
+    if [ -z "${GITHUB_TOKEN:-}" ]; then
+        problems+=("GITHUB_TOKEN is not set: export it, or put GITHUB_TOKEN=... in $ROOT/.env")
+    elif [[ "$GITHUB_TOKEN" =~ [[:space:]] ]]; then
+        problems+=("GITHUB_TOKEN contains spaces or newlines")
+    fi
+    for key in BLOCKED_BRANCHES ALLOWED_BRANCH_PATTERNS ALLOWED_API_WRITES EGRESS_ALLOWED_HOSTS; do
+        value=${!key:-}
+        [[ "$value" == \[* ]] || continue
+        if command -v python3 >/dev/null && ! python3 -c 'import json,sys; v=json.loads(sys.argv[1]); assert isinstance(v,list) and all(isinstance(x,str) for x in v)' "$value" 2>/dev/null; then
+            problems+=("$key is not a JSON list of strings: $value")
+        fi
+    done
+    for key in ALLOW_FORCE_PUSH ALLOW_BRANCH_DELETE ALLOW_TAG_UPDATES ALLOW_PR_MERGE; do
+        value=${!key:-}
+        [[ -z "$value" || "$value" =~ ^(true|false|TRUE|FALSE|True|False|1|0|yes|no)$ ]] || problems+=("$key must be true or false, not '$value'")
+    done
+    ANTHROPIC_KEY_FILE=${ANTHROPIC_KEY_FILE:-$HOME/.anthropic_key}
+    if [ -e "$ANTHROPIC_KEY_FILE" ] && [ ! -r "$ANTHROPIC_KEY_FILE" ]; then
+        problems+=("$ANTHROPIC_KEY_FILE exists but cannot be read")
+    elif [ ! -e "$ANTHROPIC_KEY_FILE" ]; then
+        say "no $ANTHROPIC_KEY_FILE: Claude Code will ask you to log in (the login is kept between runs)"
+        ANTHROPIC_KEY_FILE=/dev/null
+    fi
+    [ -d "$PROJECT_DIR" ] || problems+=("PROJECT_DIR $PROJECT_DIR is not a directory")
+    if [ ${#problems[@]} -gt 0 ]; then
+        printf 'run.sh: %s\n' "${problems[@]}" >&2
+        exit 1
+    fi
+    export ANTHROPIC_KEY_FILE
+}
+
+prepare() {
+    load_env_file "$ROOT/.env"
+    PROJECT_DIR=$(cd "${PROJECT_DIR:-$CALLER_DIR}" 2>/dev/null && pwd) || die "PROJECT_DIR ${PROJECT_DIR:-} is not a directory"
+    export PROJECT_DIR
+    export CLAUDE_UID=${CLAUDE_UID:-$(id -u)} CLAUDE_GID=${CLAUDE_GID:-$(id -g)}
+    # Root's files in the workspace would be root's in the container too; use the default user then.
+    [ "$CLAUDE_UID" != 0 ] || export CLAUDE_UID=1000 CLAUDE_GID=1000
+    find_compose
+}
+
+build_images() {
+    if [ "${BINARIES:-build}" = prebuilt ]; then
+        say "building the Swift binaries on this machine (BINARIES=prebuilt)"
+        swift build -c release --static-swift-stdlib >&2
+        mkdir -p "$ROOT/.container-bin"
+        cp "$(swift build -c release --show-bin-path)"/{command-agent,agent-status,git-remote-agent} "$ROOT/.container-bin/"
+    fi
+    "${COMPOSE[@]}" build
+}
+
+images_exist() {
+    "$ENGINE" image exists localhost/claude-code-agent:latest 2>/dev/null && "$ENGINE" image exists localhost/claude-code-claude:latest 2>/dev/null \
+        || { "$ENGINE" image inspect localhost/claude-code-agent:latest localhost/claude-code-claude:latest >/dev/null 2>&1; }
+}
+
+wait_for_agent() {
+    local tries=0
+    until "${COMPOSE[@]}" exec -T agent agent-status --timeout 2 >/dev/null 2>&1; do
+        tries=$((tries + 1))
+        if [ $tries -gt 60 ]; then
+            "${COMPOSE[@]}" logs agent >&2 || true
+            die "the command agent did not become healthy (its log is above)"
+        fi
+        sleep 0.5
+    done
+}
+
+start_claude() {
+    validate_settings
+    images_exist || build_images
+    "${COMPOSE[@]}" up -d agent
+    wait_for_agent
+    "${COMPOSE[@]}" run --rm claude "$@"
 }
 
 run_tests() {
-    test_requirements
-    say "lint (swift format)"
-    swift format lint --strict -r Sources Tests Package.swift
-    say "build"
-    swift build --build-tests
-    say "unit and integration tests"
-    swift test
+    "$ROOT/Tests/run-tests.sh"
 }
 
 run_agent_locally() {
-    load_env_file "$PROJECT_ROOT/.env"
-    export AGENT_SOCKET_DIR=${AGENT_SOCKET_DIR:-$PROJECT_ROOT/.run}
-    export AGENT_WORKSPACE=${AGENT_WORKSPACE:-$PROJECT_ROOT}
+    load_env_file "$ROOT/.env"
+    export AGENT_SOCKET_DIR=${AGENT_SOCKET_DIR:-$ROOT/.run}
+    export AGENT_WORKSPACE=${AGENT_WORKSPACE:-$ROOT}
     swift build --product command-agent >&2
     say "agent-status: AGENT_SOCKET_DIR=$AGENT_SOCKET_DIR $(swift build --show-bin-path)/agent-status"
     exec "$(swift build --show-bin-path)/command-agent"
 }
 
 case "${1:-}" in
+    "") prepare; start_claude ;;
+    --build) prepare; build_images ;;
+    --stop) prepare; "${COMPOSE[@]}" down ;;
+    --shell) prepare; validate_settings; "${COMPOSE[@]}" up -d agent; wait_for_agent; "${COMPOSE[@]}" run --rm claude bash ;;
+    --logs) prepare; "${COMPOSE[@]}" logs -f agent ;;
+    --status) prepare; "${COMPOSE[@]}" ps; "${COMPOSE[@]}" exec -T agent agent-status || true ;;
     --test) run_tests ;;
     --agent) run_agent_locally ;;
     --help | -h) usage ;;
-    "") usage; exit 1 ;;
     *) usage >&2; die "unknown command: $1" ;;
 esac
