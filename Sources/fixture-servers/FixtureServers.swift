@@ -11,8 +11,7 @@ enum FixtureServers {
         let git = try await FixtureGitServer(token: token)
         try await git.addRepository(owner: "o", name: "app", fixture: "app")
         let api = try await FixtureGitHubServer()
-        print("git=\(git.port) api=\(api.port)")
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data("git=\(git.port) api=\(api.port)\n".utf8))
         while true { try await Task.sleep(for: .seconds(3600)) }
     }
 }

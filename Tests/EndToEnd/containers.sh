@@ -59,19 +59,22 @@ in_claude() { podman exec -w /workspace "$claude" sh -c "$1"; }
 for _ in $(seq 1 100); do in_claude 'agent-status --timeout 2' >/dev/null 2>&1 && break; sleep 0.2; done
 
 check "the claude container has only lo" sh -c "[ \"\$(podman exec $claude ip -o link | awk '{print \$2}')\" = 'lo:' ]"
-environments() { podman exec -u 0 "$1" sh -c 'cat /proc/[0-9]*/environ 2>/dev/null' | tr '\0' '\n'; }
+environments() { { podman exec -u 0 "$1" sh -c 'cat /proc/[0-9]*/environ 2>/dev/null' || true; } | tr '\0' '\n'; }
 environments "$claude" >"$work/claude.env"
-environments "$agent" >"$work/agent.env"
+# The agent process itself, read from the host (processes started with `podman exec` inherit the
+# container's configured environment, so they cannot be the witness).
+tr '\0' '\n' <"/proc/$(podman inspect --format '{{.State.Pid}}' "$agent")/environ" >"$work/agent.env" || true
 check "the token is in no environment of the claude container" sh -c "grep -q '^GH_TOKEN=' $work/claude.env && ! grep -q $CANARY $work/claude.env"
 check "the token is in no file of the claude container" sh -c "! podman exec $claude grep -rqs --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev $CANARY /"
 check "the token is not in the claude container's inspect output" sh -c "! podman inspect $claude | grep -q $CANARY"
-check "the token is gone from the agent's environment" sh -c "grep -q '^AGENT_SOCKET_DIR=' $work/agent.env && ! grep -q $CANARY $work/agent.env"
+check "the token is gone from the agent's own environment block" sh -c "grep -q '^AGENT_SOCKET_DIR=' $work/agent.env && ! grep -q $CANARY $work/agent.env"
+check "the agent handles SIGTERM as PID 1" sh -c "podman exec -u 0 $agent cat /proc/1/comm | grep -q command-agent"
 check "agent-status reports healthy" in_claude 'agent-status | grep -q ": healthy"'
 check "git clone through the agent" in_claude 'git clone -q https://github.com/o/app.git app && test -f app/README.md'
 check "git push origin HEAD:claude/x" in_claude 'cd app && git -c user.name=c -c user.email=c@e commit -q --allow-empty -m e2e && git push origin HEAD:claude/x'
 check "git push origin main is refused by the policy" sh -c "podman exec -w /workspace/app $claude git push origin main 2>&1 | grep -q \"branch 'main' is protected (BLOCKED_BRANCHES)\""
 check "gh api /user returns the fixture's answer" in_claude 'gh api /user | grep -q octocat-fixture'
-check "the egress relay reaches an allowed host" in_claude "curl -sS -p -x http://127.0.0.1:3128 http://127.0.0.1:$API_PORT/user | grep -q octocat-fixture"
+check "the egress relay reaches an allowed host" in_claude "curl -sS --noproxy '' -p -x http://127.0.0.1:3128 http://127.0.0.1:$API_PORT/user | grep -q octocat-fixture"
 check "the egress relay is refused for another host" sh -c "! podman exec $claude curl -sS -p -x http://127.0.0.1:3128 https://example.com/ && podman logs $agent 2>&1 | grep -q \"egress to 'example.com:443' refused\""
 check "the agent's root filesystem is read-only" sh -c "! podman exec $agent sh -c 'touch /probe' 2>/dev/null"
 check "the agent runs without capabilities beyond IPC_LOCK" sh -c "podman exec -u 0 $agent sh -c 'for p in /proc/[0-9]*; do [ \"\$(cat \$p/comm)\" = command-agent ] && grep CapEff \$p/status; done' | grep -Eq 'CapEff:.00000000000(04|00)000'"
