@@ -78,6 +78,9 @@ validate_settings() {
     fi
     for key in BLOCKED_BRANCHES ALLOWED_BRANCH_PATTERNS ALLOWED_API_WRITES EGRESS_ALLOWED_HOSTS; do
         value=${!key:-}
+        if [[ -n "$value" && "$value" != \[* && ( "$value" == *, || "$value" == ,* || "$value" == *,,* ) ]]; then
+            problems+=("$key is neither a JSON list nor a comma-separated list without empty entries: $value")
+        fi
         [[ "$value" == \[* ]] || continue
         if command -v python3 >/dev/null && ! python3 -c 'import json,sys; v=json.loads(sys.argv[1]); assert isinstance(v,list) and all(isinstance(x,str) for x in v)' "$value" 2>/dev/null; then
             problems+=("$key is not a JSON list of strings: $value")
@@ -104,7 +107,9 @@ validate_settings() {
 
 prepare() {
     load_env_file "$ROOT/.env"
-    PROJECT_DIR=$(cd "${PROJECT_DIR:-$CALLER_DIR}" 2>/dev/null && pwd) || die "PROJECT_DIR ${PROJECT_DIR:-} is not a directory"
+    PROJECT_DIR=${PROJECT_DIR:-$CALLER_DIR}
+    # Absolute, when it exists; validate_settings reports it when it does not.
+    if [ -d "$PROJECT_DIR" ]; then PROJECT_DIR=$(cd "$PROJECT_DIR" && pwd); fi
     export PROJECT_DIR
     export CLAUDE_UID=${CLAUDE_UID:-$(id -u)} CLAUDE_GID=${CLAUDE_GID:-$(id -g)}
     # Root's files in the workspace would be root's in the container too; use the default user then.
