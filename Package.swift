@@ -69,6 +69,11 @@ let package = Package(
 
         // Test support and tests
         .executableTarget(name: "fixture-servers", dependencies: ["AgentTestSupport"]),
+        .executableTarget(
+            name: "agent-benchmarks",
+            dependencies: ["AgentTestSupport", "AgentAPIPolicy", "AgentPolicy", "AgentClient", "AgentProtocol"],
+            path: "Benchmarks/Sources/agent-benchmarks"
+        ),
         .target(
             name: "AgentTestSupport",
             dependencies: [

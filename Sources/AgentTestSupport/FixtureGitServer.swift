@@ -23,6 +23,14 @@ public final class FixtureGitServer: @unchecked Sendable {
         return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     }
 
+    /// Serves an existing bare repository as `OWNER/NAME` (a local clone: objects are hard links).
+    public func installBareRepository(at source: String, as repository: String) async throws {
+        let bare = "\(root)/\(repository).git"
+        try FileManager.default.createDirectory(atPath: (bare as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        _ = try await plainGit(["clone", "-q", "--bare", source, bare], in: state)
+        _ = try await plainGit(["--git-dir", bare, "config", "http.receivepack", "true"], in: state)
+    }
+
     /// Clones `OWNER/NAME` straight from its bare repository (no agent): for setting up tests.
     public func cloneDirectly(_ repository: String, to path: String) async throws {
         _ = try await plainGit(["clone", "-q", "\(root)/\(repository).git", path], in: state)

@@ -62,5 +62,11 @@ public final class GitWorkbench: @unchecked Sendable {
 public struct GitFailed: Error, CustomStringConvertible {
     public let arguments: [String]
     public let result: ProgramResult
+
+    public init(arguments: [String], result: ProgramResult) {
+        self.arguments = arguments
+        self.result = result
+    }
+
     public var description: String { "git \(arguments.joined(separator: " ")) exited \(result.status.map(String.init) ?? "by timeout"): \(result.output)" }
 }
