@@ -35,9 +35,4 @@ public struct Redactor: Sendable {
             return changed ? String(decoding: output, as: UTF8.self) : text
         }
     }
-
-    /// Whether `text` holds the token.
-    public func contains(in text: String) -> Bool {
-        redact(text) != text
-    }
 }

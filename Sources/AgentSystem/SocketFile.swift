@@ -56,10 +56,4 @@ public enum SocketFile {
     public static func setMode(_ path: String, _ mode: UInt32) throws(SystemCallError) {
         try retryingSyscall("chmod") { chmod(path, mode_t(mode)) }
     }
-
-    /// Whether a file exists at `path` (`lstat`).
-    public static func exists(_ path: String) -> Bool {
-        var info = stat()
-        return lstat(path, &info) == 0
-    }
 }

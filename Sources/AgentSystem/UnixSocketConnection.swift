@@ -91,16 +91,6 @@ public final class UnixSocketConnection {
         }
     }
 
-    /// Closes the sending direction, so that the agent sees end-of-input.
-    public func shutdownWriting() {
-        shutdown(descriptor, Int32(SHUT_WR))
-    }
-
-    /// The agent's credentials, as the kernel reports them.
-    public func peerCredentials() throws(SystemCallError) -> PeerCredentials {
-        try PeerCredentials.load(fileDescriptor: descriptor)
-    }
-
     private func wait(for events: Int16, timeout: Duration, doing activity: String) throws(SocketError) {
         let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         var poller = pollfd(fd: descriptor, events: events, revents: 0)
