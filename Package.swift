@@ -71,7 +71,10 @@ let package = Package(
         .executableTarget(name: "fixture-servers", dependencies: ["AgentTestSupport"]),
         .executableTarget(
             name: "agent-benchmarks",
-            dependencies: ["AgentTestSupport", "AgentAPIPolicy", "AgentPolicy", "AgentClient", "AgentProtocol"],
+            dependencies: [
+                "AgentTestSupport", "AgentAPIPolicy", "AgentPolicy", "AgentClient", "AgentProtocol",
+                .product(name: "GraphQL", package: "GraphQL"),
+            ],
             path: "Benchmarks/Sources/agent-benchmarks"
         ),
         .target(
