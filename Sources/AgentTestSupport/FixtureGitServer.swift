@@ -20,7 +20,8 @@ public final class FixtureGitServer: @unchecked Sendable {
         process.signal(SIGHUP)
         let deadline = ContinuousClock.now + .seconds(5)
         while size() == before, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return log.split(separator: "\n").filter { !$0.contains(FreePort.readinessPath) }.map { $0 + "\n" }.joined()
     }
 
     /// Serves an existing bare repository as `OWNER/NAME` (a local clone: objects are hard links).
@@ -53,17 +54,21 @@ public final class FixtureGitServer: @unchecked Sendable {
         var lastFailure = ""
         for _ in 0..<8 {
             let port = try FreePort.find()
+            let realm = "GitHub-" + UUID().uuidString
             let configuration = template.replacingOccurrences(of: "@ROOT@", with: root)
                 .replacingOccurrences(of: "@STATE@", with: state).replacingOccurrences(of: "@PORT@", with: String(port))
+                .replacingOccurrences(of: "@REALM@", with: realm)
             try configuration.write(toFile: state + "/lighttpd.conf", atomically: true, encoding: .utf8)
             let process = try ChildProcess(
                 "/usr/sbin/lighttpd", ["-D", "-f", state + "/lighttpd.conf"], environment: ["PATH": "/usr/bin:/bin"], outputDirectory: state
             )
             let deadline = ContinuousClock.now + .seconds(20)
-            while !FreePort.accepts(port), process.isRunning, ContinuousClock.now < deadline {
+            // Another test's server may hold the port while ours fails to bind: only an answer
+            // carrying our own realm counts.
+            while !FreePort.answers(port, containing: realm), process.isRunning, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            if process.isRunning, FreePort.accepts(port) { return (port, process) }
+            if process.isRunning, FreePort.answers(port, containing: realm) { return (port, process) }
             process.signal(SIGKILL)
             lastFailure = process.stderr + ((try? String(contentsOfFile: state + "/error.log", encoding: .utf8)) ?? "")
         }
@@ -167,6 +172,36 @@ public enum FreePort {
         }
         guard bound else { throw POSIXError(.EADDRINUSE) }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// The path of the readiness probe; the access log leaves it out.
+    public static let readinessPath = "/readiness-probe-of-the-tests"
+
+    /// Whether an HTTP server on `port` answers `GET readinessPath` with `text` in its reply.
+    public static func answers(_ port: Int, containing text: String) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { return false }
+        let request = Array("GET \(readinessPath) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return false }
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while reply.count < 16_384 {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            reply += buffer.prefix(count)
+        }
+        return String(decoding: reply, as: UTF8.self).contains(text)
     }
 
     public static func accepts(_ port: Int) -> Bool {
