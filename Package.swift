@@ -24,6 +24,7 @@ let package = Package(
     targets: [
         // C
         .target(name: "CAgentShims", cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "CTestSupportShims", cSettings: [.define("_GNU_SOURCE")]),
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
 
         // Core (leaf) modules
@@ -80,7 +81,7 @@ let package = Package(
         .target(
             name: "AgentTestSupport",
             dependencies: [
-                "AgentProtocol", "CAgentShims",
+                "AgentProtocol", "CTestSupportShims",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -103,7 +104,7 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-for target in package.targets where target.type != .system && target.name != "CAgentShims" {
+for target in package.targets where target.type != .system && !target.name.hasPrefix("C") {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     target.swiftSettings = settings

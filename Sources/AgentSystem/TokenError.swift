@@ -7,7 +7,7 @@ public enum TokenError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidCharacters(source: String)
     case unreadableFile(path: String, SystemCallError)
     case notARegularFile(path: String)
-    case system(SystemCallError)
+    case memory(SystemCallError)
 
     /// The configuration key the problem is about.
     public var key: String {
@@ -15,7 +15,7 @@ public enum TokenError: Error, Hashable, Sendable, CustomStringConvertible {
         case .missing, .bothSet: "GITHUB_TOKEN"
         case .empty(let source), .tooLong(let source, _), .invalidCharacters(let source): source
         case .unreadableFile, .notARegularFile: "GITHUB_TOKEN_FILE"
-        case .system: "GITHUB_TOKEN"
+        case .memory: "GITHUB_TOKEN"
         }
     }
 
@@ -29,7 +29,7 @@ public enum TokenError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidCharacters: "the token contains spaces, control or non-ASCII characters"
         case .unreadableFile(let path, let error): "cannot read \(path): \(error.reason)"
         case .notARegularFile(let path): "\(path) is not a regular file"
-        case .system(let error): "cannot store the token: \(error)"
+        case .memory(let error): "cannot store the token: \(error)"
         }
     }
 

@@ -95,7 +95,7 @@ public enum TokenLoader {
 
     /// Overwrites the value of every `name=` entry in `environ` with zeros, then unsets `name`.
     ///
-    /// Every entry, not only the first: a crafted `execve` can pass the same name twice, and
+    /// Every entry, not only the first: a crafted exec can pass the same name twice, and
     /// `getenv` would only ever show the first.
     public static func scrubEnvironment(_ name: String) {
         let prefix = name + "="

@@ -1,4 +1,4 @@
-import CAgentShims
+import CTestSupportShims
 import Foundation
 
 /// A program started by a test with `posix_spawn`, its output captured in files.
@@ -34,10 +34,10 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if let directory { _ = agent_spawn_actions_addchdir(&actions, directory) }
+        if let directory { _ = test_spawn_actions_addchdir(&actions, directory) }
         // Nothing else of the test process is inherited: a file another test has open for
         // writing (a hook being copied) would otherwise fail to execute with ETXTBSY.
-        _ = agent_spawn_actions_addclosefrom(&actions, 3)
+        _ = test_spawn_actions_addclosefrom(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

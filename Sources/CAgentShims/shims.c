@@ -1,6 +1,5 @@
 #include "agent_shims.h"
 
-#include <spawn.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -41,10 +40,3 @@ void agent_secure_zero(void *address, size_t length) {
     explicit_bzero(address, length);
 }
 
-int agent_spawn_actions_addchdir(void *actions, const char *path) {
-    return posix_spawn_file_actions_addchdir_np((posix_spawn_file_actions_t *)actions, path);
-}
-
-int agent_spawn_actions_addclosefrom(void *actions, int low) {
-    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, low);
-}

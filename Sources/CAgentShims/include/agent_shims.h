@@ -31,11 +31,4 @@ int agent_madvise_dontdump(void *address, size_t length);
 /// Writes zeros that the optimiser may not remove (`explicit_bzero`).
 void agent_secure_zero(void *address, size_t length);
 
-/// `posix_spawn_file_actions_addchdir_np` (GNU), for the tests' process launcher.
-/// `actions` is a `posix_spawn_file_actions_t *`.
-int agent_spawn_actions_addchdir(void *actions, const char *path);
-
-/// `posix_spawn_file_actions_addclosefrom_np` (GNU): the child closes every descriptor from `low`.
-int agent_spawn_actions_addclosefrom(void *actions, int low);
-
 #endif
