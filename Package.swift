@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "AgentTestSupport",
             dependencies: [
-                "AgentProtocol", "CTestSupportShims",
+                "AgentProtocol", "AgentSystem", "CTestSupportShims",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

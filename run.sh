@@ -128,8 +128,7 @@ build_images() {
 }
 
 images_exist() {
-    "$ENGINE" image exists localhost/claude-code-agent:latest 2>/dev/null && "$ENGINE" image exists localhost/claude-code-claude:latest 2>/dev/null \
-        || { "$ENGINE" image inspect localhost/claude-code-agent:latest localhost/claude-code-claude:latest >/dev/null 2>&1; }
+    "$ENGINE" image inspect localhost/claude-code-agent:latest localhost/claude-code-claude:latest >/dev/null 2>&1
 }
 
 wait_for_agent() {

@@ -87,9 +87,9 @@ enum RemoteCallbacks {
     static let pushUpdateReference: git_push_update_reference_cb = { name, status, payload in
         guard let name, let observer = observer(payload) else { return 0 }
         let reference = String(cString: name)
-        observer.state.withLock { state in
-            state.acknowledgedReferences.append(reference)
-            if let status { state.referenceStatus[reference] = String(cString: status) }
+        if let status {
+            let message = String(cString: status)
+            observer.state.withLock { $0.referenceStatus[reference] = message }
         }
         return 0
     }

@@ -47,7 +47,6 @@ public final class TransferObserver: @unchecked Sendable {
         var authenticationFailure: String?
         var negotiationFailure: String?
         var referenceStatus: [String: String] = [:]
-        var acknowledgedReferences: [String] = []
         var lastProgress: ContinuousClock.Instant?
         var sidebandLine = ""
     }
@@ -76,8 +75,6 @@ public final class TransferObserver: @unchecked Sendable {
     public var negotiationFailure: String? { state.withLock { $0.negotiationFailure } }
     /// The server's status per ref it rejected (`push_update_reference`).
     public var rejectedReferences: [String: String] { state.withLock { $0.referenceStatus } }
-    /// The refs the server reported on at all.
-    public var reportedReferences: [String] { state.withLock { $0.acknowledgedReferences } }
 
     /// Emits progress at most ten times a second, and always the last step.
     func progress(_ event: TransferEvent, isFinal: Bool) {

@@ -31,12 +31,6 @@ public struct RefPolicy: Sendable {
         }
     }
 
-    /// Whether a branch may be written at all (lists only; no force or delete question).
-    /// GitHub API routes that write into a branch, such as a merge, ask this.
-    public func decideBranchWrite(_ branch: String) -> Decision {
-        decide(RefUpdate(ref: branch.hasBytePrefix("refs/") ? branch : RefName.branchPrefix + branch, change: .update))
-    }
-
     private func decideBranch(_ branch: String, _ update: RefUpdate) -> Decision {
         if settings.blockedBranches.contains(where: { $0.matches(branch: branch) }) {
             return .deny(Denial(.branchProtected, "branch '\(branch)' is protected (BLOCKED_BRANCHES)"))

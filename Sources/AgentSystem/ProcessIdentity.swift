@@ -7,7 +7,6 @@
 /// Facts about the running process.
 public enum ProcessIdentity {
     public static var userID: UInt32 { getuid() }
-    public static var processID: Int32 { getpid() }
 
     /// The environment as a dictionary. Call it only after `TokenLoader.load` has scrubbed the
     /// token, so that no `String` copy of it is made.

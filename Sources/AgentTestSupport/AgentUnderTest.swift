@@ -1,3 +1,4 @@
+import AgentSystem
 import Foundation
 
 /// A real `command-agent` process started for a test, with a canary token and its own
@@ -73,16 +74,6 @@ public struct AgentDidNotStart: Error, CustomStringConvertible {
 /// Whether something accepts connections on a Unix socket path.
 public enum SocketProbe {
     public static func accepts(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        } == 0
+        (try? UnixSocketConnection(path: path, timeout: .milliseconds(500))) != nil
     }
 }
