@@ -6,24 +6,27 @@ import Foundation
 @main
 enum Benchmarks {
     static func main() async throws {
-        let arguments = CommandLine.arguments.dropFirst()
-        let cache = arguments.first ?? FixturePaths.root.deletingLastPathComponent().appendingPathComponent("Benchmarks/.cache").path
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let cache = arguments.first { !$0.hasPrefix("-") } ?? FixturePaths.root.deletingLastPathComponent().appendingPathComponent("Benchmarks/.cache").path
+        // `--only graphql,proxy,git` runs a subset (for profiling one figure); `--no-git` skips the git figures.
+        let only = arguments.firstIndex(of: "--only").flatMap { arguments.indices.contains($0 + 1) ? Set(arguments[$0 + 1].split(separator: ",").map(String.init)) : nil }
+        func wanted(_ name: String) -> Bool { only.map { $0.contains(name) } ?? (name != "git" || !arguments.contains("--no-git")) }
         var lines: [ReportLine] = []
 
-        lines.append(GraphQLBenchmark.run())
+        if wanted("graphql") { lines.append(GraphQLBenchmark.run()) }
 
-        let upstream = try await FixtureGitHubServer()
-        let (footprint, agent) = try await ProxyBenchmark.footprint(upstream: upstream)
-        let (proxyLines, rssUnderLoad) = ProxyBenchmark.run(agent: agent, upstream: upstream)
-        lines += proxyLines
-        lines += footprint
-        lines.append(
-            ReportLine(
-                name: "resident memory under the proxy load", value: "\(Measure.format(rssUnderLoad, 1)) MiB", baseline: "–", ratio: "–", goal: "–", met: nil))
-
-        if !arguments.contains("--no-git") {
-            lines += try await gitFigures(cache: cache)
+        if wanted("proxy") {
+            let upstream = try await FixtureGitHubServer()
+            let (footprint, agent) = try await ProxyBenchmark.footprint(upstream: upstream)
+            let (proxyLines, rssUnderLoad) = ProxyBenchmark.run(agent: agent, upstream: upstream)
+            lines += proxyLines
+            lines += footprint
+            lines.append(
+                ReportLine(
+                    name: "resident memory under the proxy load", value: "\(Measure.format(rssUnderLoad, 1)) MiB", baseline: "–", ratio: "–", goal: "–", met: nil))
         }
+
+        if wanted("git") { lines += try await gitFigures(cache: cache) }
 
         let machine =
             (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")

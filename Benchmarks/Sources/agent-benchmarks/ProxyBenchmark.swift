@@ -24,15 +24,27 @@ enum ProxyBenchmark {
         var proxiedRuns: [LoadGenerator.Result] = []
         let rss = Mutex<[Double]>([])
         let pid = agent.child.pid
+        // CPU per request of the harness (load generator + upstream) and of the agent: on two
+        // shared cores, the proxy's share of the throughput follows from these.
+        var cpu: (direct: [Double], proxiedHarness: [Double], proxiedAgent: [Double]) = ([], [], [])
+        let own = getpid()
         for _ in 0..<2 {
-            directRuns.append(direct.run())
+            var before = Measure.cpuSeconds(pid: own)
+            let directRun = direct.run()
+            directRuns.append(directRun)
+            cpu.direct.append((Measure.cpuSeconds(pid: own) - before) / Double(max(directRun.requests, 1)) * 1e6)
+            before = Measure.cpuSeconds(pid: own)
+            let agentBefore = Measure.cpuSeconds(pid: pid)
             let sampler = Thread {
                 Thread.sleep(forTimeInterval: 3)
                 let value = Measure.residentMiB(pid: pid)
                 rss.withLock { $0.append(value) }
             }
             sampler.start()
-            proxiedRuns.append(proxied.run())
+            let proxiedRun = proxied.run()
+            proxiedRuns.append(proxiedRun)
+            cpu.proxiedHarness.append((Measure.cpuSeconds(pid: own) - before) / Double(max(proxiedRun.requests, 1)) * 1e6)
+            cpu.proxiedAgent.append((Measure.cpuSeconds(pid: pid) - agentBefore) / Double(max(proxiedRun.requests, 1)) * 1e6)
         }
         func summary(_ runs: [LoadGenerator.Result]) -> (rps: Double, p50: Double, p99: Double, failures: Int) {
             let latencies = runs.flatMap(\.latenciesMs)
@@ -45,6 +57,9 @@ enum ProxyBenchmark {
         let p = summary(proxiedRuns)
         print(
             "gh proxy: direct \(Measure.format(d.rps, 0)) req/s p50 \(Measure.format(d.p50)) ms p99 \(Measure.format(d.p99)) ms (\(d.failures) failures); through gh.sock \(Measure.format(p.rps, 0)) req/s p50 \(Measure.format(p.p50)) ms p99 \(Measure.format(p.p99)) ms (\(p.failures) failures)"
+        )
+        print(
+            "gh proxy CPU per request: direct \(Measure.format(Measure.median(cpu.direct), 0)) µs (generator + upstream); through gh.sock \(Measure.format(Measure.median(cpu.proxiedHarness), 0)) µs (generator + upstream) + \(Measure.format(Measure.median(cpu.proxiedAgent), 0)) µs (agent)"
         )
         let share = p.rps / d.rps
         return (

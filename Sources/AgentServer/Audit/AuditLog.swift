@@ -67,13 +67,15 @@ public struct AuditEntry: Sendable {
 /// A minimal JSON object writer that keeps keys in the order they are added.
 struct JSONLine {
     private(set) var text = "{"
+    private var isEmpty = true
 
     mutating func add(_ key: String, _ value: String) { add(key, raw: Self.quoted(value)) }
     mutating func add(_ key: String, number: Int64) { add(key, raw: String(number)) }
     mutating func add(_ key: String, list: [String]) { add(key, raw: "[" + list.map(Self.quoted).joined(separator: ",") + "]") }
 
     mutating func add(_ key: String, raw: String) {
-        if text.count > 1 { text += "," }
+        if !isEmpty { text += "," }
+        isEmpty = false
         text += Self.quoted(key) + ":" + raw
     }
 
