@@ -9,7 +9,9 @@ enum Benchmarks {
         let arguments = Array(CommandLine.arguments.dropFirst())
         let cache = arguments.first { !$0.hasPrefix("-") } ?? FixturePaths.root.deletingLastPathComponent().appendingPathComponent("Benchmarks/.cache").path
         // `--only graphql,proxy,git` runs a subset (for profiling one figure); `--no-git` skips the git figures.
-        let only = arguments.firstIndex(of: "--only").flatMap { arguments.indices.contains($0 + 1) ? Set(arguments[$0 + 1].split(separator: ",").map(String.init)) : nil }
+        let only = arguments.firstIndex(of: "--only").flatMap {
+            arguments.indices.contains($0 + 1) ? Set(arguments[$0 + 1].split(separator: ",").map(String.init)) : nil
+        }
         func wanted(_ name: String) -> Bool { only.map { $0.contains(name) } ?? (name != "git" || !arguments.contains("--no-git")) }
         var lines: [ReportLine] = []
 
@@ -23,7 +25,8 @@ enum Benchmarks {
             lines += footprint
             lines.append(
                 ReportLine(
-                    name: "resident memory under the proxy load", value: "\(Measure.format(rssUnderLoad, 1)) MiB", baseline: "–", ratio: "–", goal: "–", met: nil))
+                    name: "resident memory under the proxy load", value: "\(Measure.format(rssUnderLoad, 1)) MiB", baseline: "–", ratio: "–", goal: "–",
+                    met: nil))
         }
 
         if wanted("git") { lines += try await gitFigures(cache: cache) }
