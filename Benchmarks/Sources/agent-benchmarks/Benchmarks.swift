@@ -7,11 +7,11 @@ import Foundation
 enum Benchmarks {
     static func main() async throws {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        let cache = arguments.first { !$0.hasPrefix("-") } ?? FixturePaths.root.deletingLastPathComponent().appendingPathComponent("Benchmarks/.cache").path
         // `--only graphql,proxy,git` runs a subset (for profiling one figure); `--no-git` skips the git figures.
-        let only = arguments.firstIndex(of: "--only").flatMap {
-            arguments.indices.contains($0 + 1) ? Set(arguments[$0 + 1].split(separator: ",").map(String.init)) : nil
-        }
+        let onlyIndex = arguments.firstIndex(of: "--only")
+        let only = onlyIndex.flatMap { arguments.indices.contains($0 + 1) ? Set(arguments[$0 + 1].split(separator: ",").map(String.init)) : nil }
+        let positional = arguments.indices.filter { !arguments[$0].hasPrefix("-") && $0 != onlyIndex.map { $0 + 1 } }.map { arguments[$0] }
+        let cache = positional.first ?? FixturePaths.root.deletingLastPathComponent().appendingPathComponent("Benchmarks/.cache").path
         func wanted(_ name: String) -> Bool { only.map { $0.contains(name) } ?? (name != "git" || !arguments.contains("--no-git")) }
         var lines: [ReportLine] = []
 
