@@ -35,7 +35,7 @@ let package = Package(
             dependencies: ["CAgentShims", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(name: "AgentGit", dependencies: ["CLibGit2", "AgentPolicy"]),
-        .target(name: "AgentAPIPolicy", dependencies: ["AgentPolicy", .product(name: "GraphQL", package: "GraphQL")]),
+        .target(name: "AgentAPIPolicy", dependencies: ["AgentPolicy"]),
 
         // Services and clients
         .target(
@@ -88,7 +88,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AgentPolicyTests", dependencies: ["AgentPolicy", "AgentTestSupport"]),
-        .testTarget(name: "AgentAPIPolicyTests", dependencies: ["AgentAPIPolicy", "AgentPolicy", "AgentTestSupport"]),
+        // GraphQLSwift is the reference the policy's own GraphQL parser is checked against.
+        .testTarget(
+            name: "AgentAPIPolicyTests",
+            dependencies: ["AgentAPIPolicy", "AgentPolicy", "AgentTestSupport", .product(name: "GraphQL", package: "GraphQL")]
+        ),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "AgentSystemTests", dependencies: ["AgentSystem"]),
         .testTarget(

@@ -46,6 +46,9 @@ public struct APIPolicy: Sendable {
         }
         let method = request.method
         let shown = "\(method) \(request.path)"
+        if request.bodyIsUnreadable, needsBody(method: method, path: request.path) {
+            return invalidBody(shown, "its body is not JSON the agent can read exactly one way (malformed, or a key given twice)")
+        }
         if segments.count == 1, segments.word(0, is: "graphql"), method == "POST" {
             return GraphQLPolicy(api: self).decide(body: request.body, facts: facts)
         }

@@ -7,11 +7,28 @@ public struct APIRequest: Sendable {
     public let path: String
     /// The JSON body, when the route needs it and it was read.
     public let body: JSONValue?
+    /// A body was sent but is not JSON the agent reads exactly one way (malformed, or an object
+    /// repeats a key); a route that decides on its body refuses it.
+    public let bodyIsUnreadable: Bool
 
     public init(method: String, path: String, body: JSONValue? = nil) {
         self.method = method.uppercased()
         self.path = path
         self.body = body
+        self.bodyIsUnreadable = false
+    }
+
+    /// A request with the body bytes as received; an empty body is no body.
+    public init(method: String, path: String, bodyBytes: some Collection<UInt8>) {
+        self.method = method.uppercased()
+        self.path = path
+        if bodyBytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+            self.body = nil
+            self.bodyIsUnreadable = false
+        } else {
+            self.body = JSONValue.parse(bodyBytes)
+            self.bodyIsUnreadable = self.body == nil
+        }
     }
 
     public var isRead: Bool { method == "GET" || method == "HEAD" }

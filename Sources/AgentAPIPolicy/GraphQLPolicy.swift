@@ -1,11 +1,10 @@
 import AgentPolicy
-import GraphQL
 
 /// Decides `POST /graphql` bodies on the operation that will really run.
 ///
-/// The document is parsed with GraphQLSwift's parser; the operation is the one `operationName`
+/// The document is parsed with `GraphQLParser`; the operation is the one `operationName`
 /// names (or the only one); fragment spreads and inline fragments are expanded; variables are
-/// substituted. Queries pass. Each top-level field of a mutation is classified by its name
+/// substituted (or their default values, when the request leaves them out). Queries pass. Each top-level field of a mutation is classified by its name
 /// (aliases do not matter): ref-changing mutations go through the ref policy with the ref they
 /// name, merges need `ALLOW_PR_MERGE`, a list of harmless mutations passes, anything else is
 /// denied by name. A body that does not parse is denied.
@@ -33,27 +32,17 @@ struct GraphQLPolicy {
         guard let body, let text = body["query"]?.string else {
             return invalid("the body is not a JSON object with a 'query'")
         }
-        let document: Document
+        let document: GraphQLDocument
         do {
-            document = try parse(source: text, noLocation: true)
+            document = try GraphQLParser.parse(text)
         } catch {
-            return invalid("the GraphQL document cannot be parsed: \(String(describing: error).prefix(200))")
+            return invalid("the GraphQL document cannot be parsed: \(error.description.prefix(200))")
         }
-        var operations: [OperationDefinition] = []
-        var fragments: [String: FragmentDefinition] = [:]
-        for definition in document.definitions {
-            if let operation = definition as? OperationDefinition {
-                operations.append(operation)
-            } else if let fragment = definition as? FragmentDefinition {
-                fragments[fragment.name.value] = fragment
-            } else {
-                return invalid("the document holds definitions other than operations and fragments")
-            }
-        }
-        let chosen: OperationDefinition
+        let operations = document.operations
+        let chosen: GraphQLOperation
         switch body["operationName"] {
         case .some(.string(let name)):
-            guard let named = operations.first(where: { $0.name?.value == name }) else {
+            guard let named = operations.first(where: { $0.name == name }) else {
                 return invalid("no operation is named '\(name)'")
             }
             chosen = named
@@ -65,15 +54,16 @@ struct GraphQLPolicy {
         default:
             return invalid("operationName is not a string")
         }
-        switch chosen.operation {
+        switch chosen.kind {
         case .query: return .allow
         case .subscription: return invalid("subscriptions are not supported")
         case .mutation: break
         }
-        let variables = body["variables"] ?? .null
-        let fields: [Field]
+        let variables: GraphQLVariables
+        let fields: [GraphQLField]
         do {
-            fields = try MutationFields.collect(chosen.selectionSet, fragments: fragments)
+            variables = try GraphQLVariables(body["variables"], definitions: chosen.variables)
+            fields = try MutationFields.collect(chosen.selections, fragments: document.fragments)
         } catch {
             return invalid(error.description)
         }
@@ -88,8 +78,8 @@ struct GraphQLPolicy {
         return lookups.isEmpty ? .allow : .needs(Array(Set(lookups)).sorted { "\($0)" < "\($1)" })
     }
 
-    private func decide(_ field: Field, variables: JSONValue, facts: APIFacts) -> APIDecision {
-        let name = field.name.value
+    private func decide(_ field: GraphQLField, variables: GraphQLVariables, facts: APIFacts) -> APIDecision {
+        let name = field.name
         if Self.harmlessMutations.contains(name) { return .allow }
         let input: JSONValue
         do {
@@ -185,67 +175,93 @@ struct GraphQLShapeError: Error, CustomStringConvertible {
 
 /// The top-level fields of a mutation, with fragment spreads and inline fragments expanded.
 enum MutationFields {
-    static func collect(_ selectionSet: SelectionSet, fragments: [String: FragmentDefinition]) throws(GraphQLShapeError) -> [Field] {
-        var fields: [Field] = []
-        try collect(selectionSet, fragments: fragments, visiting: [], into: &fields)
+    /// Fragments that spread other fragments several times multiply; past this many fields the
+    /// document is refused rather than expanded.
+    static let maximumFields = 1_000
+
+    static func collect(_ selections: [GraphQLSelection], fragments: [String: GraphQLFragment]) throws(GraphQLShapeError) -> [GraphQLField] {
+        var fields: [GraphQLField] = []
+        try collect(selections, fragments: fragments, visiting: [], into: &fields)
         return fields
     }
 
     private static func collect(
-        _ selectionSet: SelectionSet,
-        fragments: [String: FragmentDefinition],
+        _ selections: [GraphQLSelection],
+        fragments: [String: GraphQLFragment],
         visiting: Set<String>,
-        into fields: inout [Field]
+        into fields: inout [GraphQLField]
     ) throws(GraphQLShapeError) {
-        for selection in selectionSet.selections {
-            if let field = selection as? Field {
-                if field.name.value != "__typename" { fields.append(field) }
-            } else if let inline = selection as? InlineFragment {
-                try collect(inline.selectionSet, fragments: fragments, visiting: visiting, into: &fields)
-            } else if let spread = selection as? FragmentSpread {
-                let name = spread.name.value
+        for selection in selections {
+            switch selection {
+            case .field(let field):
+                if field.name != "__typename" { fields.append(field) }
+                guard fields.count <= maximumFields else {
+                    throw GraphQLShapeError(description: "the mutation has more than \(maximumFields) fields")
+                }
+            case .inlineFragment(_, let inner):
+                try collect(inner, fragments: fragments, visiting: visiting, into: &fields)
+            case .fragmentSpread(let name):
                 guard !visiting.contains(name) else { throw GraphQLShapeError(description: "fragment '\(name)' spreads itself") }
                 guard let fragment = fragments[name] else { throw GraphQLShapeError(description: "fragment '\(name)' is not defined") }
-                try collect(fragment.selectionSet, fragments: fragments, visiting: visiting.union([name]), into: &fields)
+                try collect(fragment.selections, fragments: fragments, visiting: visiting.union([name]), into: &fields)
             }
         }
     }
 }
 
-/// GraphQL argument values as JSON, with variables substituted from the request's `variables`.
+/// The request's `variables`, with the operation's default values for those it leaves out.
+struct GraphQLVariables {
+    private let given: [String: JSONValue]
+    private let defaults: [String: GraphQLValue]
+
+    init(_ variables: JSONValue?, definitions: [GraphQLVariableDefinition]) throws(GraphQLShapeError) {
+        switch variables {
+        case .none, .some(.null): given = [:]
+        case .some(.object(let object)): given = object
+        default: throw GraphQLShapeError(description: "'variables' is not a JSON object")
+        }
+        var defaults: [String: GraphQLValue] = [:]
+        for definition in definitions { defaults[definition.name] = definition.defaultValue }
+        self.defaults = defaults
+    }
+
+    func value(of name: String) throws(GraphQLShapeError) -> JSONValue {
+        if let value = given[name] { return value }
+        if let fallback = defaults[name] { return try GraphQLValues.json(fallback, variables: GraphQLVariables.none, depth: 0) }
+        return .null
+    }
+
+    private init() {
+        given = [:]
+        defaults = [:]
+    }
+
+    private static let none = GraphQLVariables()
+}
+
+/// GraphQL argument values as JSON, with variables substituted.
 enum GraphQLValues {
-    static func argument(_ name: String, of field: Field, variables: JSONValue) throws(GraphQLShapeError) -> JSONValue? {
-        guard let argument = field.arguments.first(where: { $0.name.value == name }) else { return nil }
+    static func argument(_ name: String, of field: GraphQLField, variables: GraphQLVariables) throws(GraphQLShapeError) -> JSONValue? {
+        guard let argument = field.arguments.first(where: { $0.name == name }) else { return nil }
         return try json(argument.value, variables: variables, depth: 0)
     }
 
-    static func json(_ value: any Value, variables: JSONValue, depth: Int) throws(GraphQLShapeError) -> JSONValue {
+    static func json(_ value: GraphQLValue, variables: GraphQLVariables, depth: Int) throws(GraphQLShapeError) -> JSONValue {
         guard depth < 32 else { throw GraphQLShapeError(description: "arguments are nested too deeply") }
         switch value {
-        case let variable as Variable:
-            return variables[variable.name.value] ?? .null
-        case let string as StringValue:
-            return .string(string.value)
-        case let enumeration as EnumValue:
-            return .string(enumeration.value)
-        case let boolean as BooleanValue:
-            return .bool(boolean.value)
-        case let integer as IntValue:
-            return Double(integer.value).map(JSONValue.number) ?? .string(integer.value)
-        case let float as FloatValue:
-            return Double(float.value).map(JSONValue.number) ?? .string(float.value)
-        case is NullValue:
-            return .null
-        case let list as ListValue:
-            var values: [JSONValue] = []
-            for element in list.values { values.append(try json(element, variables: variables, depth: depth + 1)) }
-            return .array(values)
-        case let object as ObjectValue:
-            var fields: [String: JSONValue] = [:]
-            for field in object.fields { fields[field.name.value] = try json(field.value, variables: variables, depth: depth + 1) }
-            return .object(fields)
-        default:
-            throw GraphQLShapeError(description: "an argument has a value of an unknown kind")
+        case .variable(let name): return try variables.value(of: name)
+        case .string(let text), .enumValue(let text): return .string(text)
+        case .bool(let flag): return .bool(flag)
+        case .int(let text), .float(let text): return Double(text).map(JSONValue.number) ?? .string(text)
+        case .null: return .null
+        case .list(let values):
+            var elements: [JSONValue] = []
+            for element in values { elements.append(try json(element, variables: variables, depth: depth + 1)) }
+            return .array(elements)
+        case .object(let fields):
+            var object: [String: JSONValue] = [:]
+            for field in fields { object[field.name] = try json(field.value, variables: variables, depth: depth + 1) }
+            return .object(object)
         }
     }
 }

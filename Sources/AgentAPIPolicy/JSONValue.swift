@@ -1,7 +1,5 @@
-import FoundationEssentials
-
 /// A JSON value, for request bodies and GraphQL variables: just enough to read fields from.
-public enum JSONValue: Hashable, Sendable, Decodable {
+public enum JSONValue: Hashable, Sendable {
     case string(String)
     case number(Double)
     case bool(Bool)
@@ -9,26 +7,13 @@ public enum JSONValue: Hashable, Sendable, Decodable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    /// Parses a request body; `nil` when it is not JSON.
+    /// Parses a request body strictly (RFC 8259); `nil` when it is not JSON, and also when an
+    /// object repeats a key: parsers disagree on which copy wins (GitHub's keeps the last, many
+    /// keep the first), so a body with two `"query"` or two `"ref"` keys is refused rather than
+    /// decided on a copy the server may not use.
     public static func parse(_ bytes: some Collection<UInt8>) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        var parser = JSONParser(Array(bytes))
+        return try? parser.document()
     }
 
     public subscript(key: String) -> JSONValue? {
@@ -63,5 +48,210 @@ public enum JSONValue: Hashable, Sendable, Decodable {
         case .string(let value): Int(value)
         default: nil
         }
+    }
+}
+
+/// A strict JSON reader (RFC 8259) over UTF-8 bytes, with bounded nesting.
+struct JSONParser {
+    struct Invalid: Error {}
+
+    /// Arrays and objects nest at most this deep (a hostile body cannot exhaust the stack).
+    static let maximumDepth = 128
+
+    private let bytes: [UInt8]
+    private var position = 0
+    private var depth = 0
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    mutating func document() throws(Invalid) -> JSONValue {
+        let value = try self.value()
+        skipWhitespace()
+        guard position == bytes.count else { throw Invalid() }
+        return value
+    }
+
+    private mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func value() throws(Invalid) -> JSONValue {
+        skipWhitespace()
+        guard position < bytes.count else { throw Invalid() }
+        switch bytes[position] {
+        case UInt8(ascii: "{"): return try object()
+        case UInt8(ascii: "["): return try array()
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        default: return .number(try number())
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws(Invalid) {
+        let length = word.utf8CodeUnitCount
+        guard position + length <= bytes.count else { throw Invalid() }
+        let matches = word.withUTF8Buffer { expected in bytes[position..<position + length].elementsEqual(expected) }
+        guard matches else { throw Invalid() }
+        position += length
+    }
+
+    private mutating func nested<T>(_ body: (inout JSONParser) throws(Invalid) -> T) throws(Invalid) -> T {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else { throw Invalid() }
+        return try body(&self)
+    }
+
+    private mutating func object() throws(Invalid) -> JSONValue {
+        position += 1
+        return try nested { parser throws(Invalid) in
+            var members: [String: JSONValue] = [:]
+            parser.skipWhitespace()
+            if parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: "}") {
+                parser.position += 1
+                return .object(members)
+            }
+            while true {
+                parser.skipWhitespace()
+                guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: "\"") else { throw Invalid() }
+                let key = try parser.string()
+                parser.skipWhitespace()
+                guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: ":") else { throw Invalid() }
+                parser.position += 1
+                guard members.updateValue(try parser.value(), forKey: key) == nil else { throw Invalid() }
+                parser.skipWhitespace()
+                guard parser.position < parser.bytes.count else { throw Invalid() }
+                let separator = parser.bytes[parser.position]
+                parser.position += 1
+                if separator == UInt8(ascii: "}") { return .object(members) }
+                guard separator == UInt8(ascii: ",") else { throw Invalid() }
+            }
+        }
+    }
+
+    private mutating func array() throws(Invalid) -> JSONValue {
+        position += 1
+        return try nested { parser throws(Invalid) in
+            var elements: [JSONValue] = []
+            parser.skipWhitespace()
+            if parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: "]") {
+                parser.position += 1
+                return .array(elements)
+            }
+            while true {
+                elements.append(try parser.value())
+                parser.skipWhitespace()
+                guard parser.position < parser.bytes.count else { throw Invalid() }
+                let separator = parser.bytes[parser.position]
+                parser.position += 1
+                if separator == UInt8(ascii: "]") { return .array(elements) }
+                guard separator == UInt8(ascii: ",") else { throw Invalid() }
+            }
+        }
+    }
+
+    /// A string starting at the opening quote; escapes decoded, UTF-8 validated.
+    private mutating func string() throws(Invalid) -> String {
+        position += 1
+        var value: [UInt8] = []
+        while true {
+            guard position < bytes.count else { throw Invalid() }
+            let current = bytes[position]
+            switch current {
+            case UInt8(ascii: "\""):
+                position += 1
+                guard let text = String(validating: value, as: UTF8.self) else { throw Invalid() }
+                return text
+            case UInt8(ascii: "\\"):
+                guard position + 1 < bytes.count else { throw Invalid() }
+                let marker = bytes[position + 1]
+                position += 2
+                switch marker {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): value.append(marker)
+                case UInt8(ascii: "b"): value.append(0x08)
+                case UInt8(ascii: "f"): value.append(0x0C)
+                case UInt8(ascii: "n"): value.append(0x0A)
+                case UInt8(ascii: "r"): value.append(0x0D)
+                case UInt8(ascii: "t"): value.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hexQuad()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+                            throw Invalid()
+                        }
+                        position += 2
+                        let low = try hexQuad()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw Invalid() }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { throw Invalid() }
+                    UTF8.encode(unicode) { value.append($0) }
+                default:
+                    throw Invalid()
+                }
+            case 0x00..<0x20:
+                throw Invalid()
+            default:
+                value.append(current)
+                position += 1
+            }
+        }
+    }
+
+    private mutating func hexQuad() throws(Invalid) -> UInt32 {
+        guard position + 4 <= bytes.count else { throw Invalid() }
+        var result: UInt32 = 0
+        for _ in 0..<4 {
+            let digit = bytes[position]
+            let nibble: UInt32
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = UInt32(digit - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = UInt32(digit - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = UInt32(digit - UInt8(ascii: "A") + 10)
+            default: throw Invalid()
+            }
+            result = result << 4 | nibble
+            position += 1
+        }
+        return result
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+    private mutating func number() throws(Invalid) -> Double {
+        let start = position
+        func digits(_ parser: inout JSONParser) -> Int {
+            let first = parser.position
+            while parser.position < parser.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.position]) {
+                parser.position += 1
+            }
+            return parser.position - first
+        }
+        if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
+        guard position < bytes.count else { throw Invalid() }
+        if bytes[position] == UInt8(ascii: "0") {
+            position += 1
+        } else {
+            guard digits(&self) > 0 else { throw Invalid() }
+        }
+        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+            position += 1
+            guard digits(&self) > 0 else { throw Invalid() }
+        }
+        if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+            position += 1
+            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+            guard digits(&self) > 0 else { throw Invalid() }
+        }
+        guard let number = Double(String(decoding: bytes[start..<position], as: UTF8.self)) else { throw Invalid() }
+        return number
     }
 }

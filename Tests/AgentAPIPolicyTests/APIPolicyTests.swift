@@ -1,5 +1,6 @@
 import AgentAPIPolicy
 import AgentPolicy
+import Foundation
 import Testing
 
 struct APIPolicyTests {
@@ -135,5 +136,53 @@ struct APIPolicyTests {
         #expect(denial(policy.decide(graphQL("mutation { ...A } fragment A on Mutation { ...A }")))?.code == .apiRequestInvalid)
         #expect(denial(policy.decide(graphQL("subscription { x }")))?.code == .apiRequestInvalid)
         #expect(denial(policy.decide(graphQL("type Query { x: Int }")))?.code == .apiRequestInvalid)
+    }
+
+    /// Two copies of a key: GitHub would use the last, another reader the first. Refused.
+    @Test(arguments: [
+        ("PUT", "/repos/o/r/contents/a.txt", #"{"message":"m","content":"","branch":"claude/x","branch":"main"}"#),
+        ("POST", "/repos/o/r/git/refs", #"{"ref":"refs/heads/claude/x","sha":"a","ref":"refs/heads/main"}"#),
+        (
+            "POST", "/graphql",
+            #"{"query":"mutation { addComment(input: {subjectId: \"I\", body: \"x\"}) { clientMutationId } }","query":"mutation { deleteRepository(input: {}) { clientMutationId } }"}"#
+        ),
+        ("POST", "/graphql", #"{"query":"{ viewer { login } }","variables":{"b":"claude/x","b":"main"}}"#),
+        ("PATCH", "/repos/o/r/pulls/1", #"{"title":"t","base":"develop","\u0062ase":"main"}"#),
+    ])
+    func bodiesWithRepeatedKeysAreRefused(_ method: String, _ path: String, _ body: String) {
+        let decision = policy.decide(APIRequest(method: method, path: path, bodyBytes: Array(body.utf8)))
+        #expect(denial(decision)?.message.contains("a key given twice") == true, "\(decision)")
+    }
+
+    @Test func emptyAndMalformedBodies() {
+        let update = APIRequest(method: "PUT", path: "/repos/o/r/contents/a.txt", bodyBytes: Array("{\"branch\":\"main\"} trailing".utf8))
+        #expect(denial(policy.decide(update))?.code == .apiRequestInvalid)
+        let empty = APIRequest(method: "PUT", path: "/repos/o/r/pulls/3/update-branch", bodyBytes: Array(" \n".utf8))
+        #expect(empty.bodyIsUnreadable == false)
+        #expect(policy.decide(empty) == .needs([.pullRequest(.named(owner: "o", name: "r"), number: 3)]))
+    }
+
+    @Test func graphQLVariablesFallBackToTheirDefaults() {
+        let mutation = #"mutation($b: String = "main") { createCommitOnBranch(input: {branch: {branchName: $b}, expectedHeadOid: "a"}) { clientMutationId } }"#
+        #expect(denial(policy.decide(graphQL(mutation)))?.code == .branchProtected)
+        #expect(policy.decide(graphQL(mutation, variables: #"{"b":"claude/x"}"#)) == .allow)
+        #expect(denial(policy.decide(graphQL(mutation, variables: #"{"b":null}"#)))?.code == .apiRequestInvalid)
+        #expect(denial(policy.decide(graphQL(mutation, variables: #""main""#)))?.code == .apiRequestInvalid, "variables that are not an object")
+    }
+
+    @Test func graphQLDocumentsAServerWouldReadDifferentlyAreRefused() {
+        let repeated =
+            #"mutation { createRef(input: {name: "refs/heads/claude/x", name: "refs/heads/main", oid: "a", repositoryId: "R"}) { clientMutationId } }"#
+        #expect(denial(policy.decide(graphQL(repeated)))?.message.contains("input field 'name' is given twice") == true)
+        let twice =
+            #"mutation A { addComment(input: {subjectId: "I", body: "x"}) { clientMutationId } } mutation A { deleteRepository(input: {}) { clientMutationId } }"#
+        #expect(denial(policy.decide(graphQL(twice, operationName: "A")))?.message.contains("operation 'A' is defined twice") == true)
+        // Fragments that spread each other twice per level: 2^30 fields if expanded.
+        var fragments = "mutation { ...F0 }"
+        for level in 0..<30 { fragments += " fragment F\(level) on Mutation { ...F\(level + 1) ...F\(level + 1) }" }
+        fragments += #" fragment F30 on Mutation { addComment(input: {subjectId: "I", body: "x"}) { clientMutationId } }"#
+        #expect(denial(policy.decide(graphQL(fragments)))?.message.contains("more than 1000 fields") == true)
+        let deep = "query " + String(repeating: "{ a ", count: 50_000) + String(repeating: "}", count: 50_000)
+        #expect(denial(policy.decide(graphQL(deep)))?.message.contains("nests deeper than 64 levels") == true)
     }
 }

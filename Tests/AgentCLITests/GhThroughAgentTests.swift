@@ -134,7 +134,18 @@ struct GhThroughAgentTests {
             message: "the GraphQL request is refused: the GraphQL document cannot be parsed"),
         Bypass(
             name: "a body that is not JSON", method: "POST", path: "/graphql", body: "mutation { x }",
-            message: "the GraphQL request is refused: the body is not a JSON object with a 'query'"),
+            message: "POST /graphql is refused: its body is not JSON the agent can read exactly one way (malformed, or a key given twice)"),
+        Bypass(
+            name: "a harmless query key, then a harmful one", method: "POST", path: "/graphql",
+            body: #"{"query":"{ viewer { login } }","query":"mutation { deleteRef(input: {refId: \"x\"}) { clientMutationId } }"}"#,
+            message: "POST /graphql is refused: its body is not JSON the agent can read exactly one way (malformed, or a key given twice)"),
+        Bypass(
+            name: "refs POST naming two refs", method: "POST", path: "/repos/o/app/git/refs",
+            body: #"{"ref":"refs/heads/claude/x","sha":"abc","ref":"refs/heads/main"}"#,
+            message: "POST /repos/o/app/git/refs is refused: its body is not JSON the agent can read exactly one way (malformed, or a key given twice)"),
+        Bypass(
+            name: "a document that ends inside an escape", method: "POST", path: "/graphql", body: graphQL(#"mutation { a(b: "\u00"#),
+            message: "the GraphQL request is refused: the GraphQL document cannot be parsed"),
         Bypass(
             name: "two operations and no operationName", method: "POST", path: "/graphql",
             body: graphQL("query A { viewer { login } } mutation B { deleteRef(input: {refId: \"x\"}) { clientMutationId } }"),

@@ -49,7 +49,7 @@ struct ProxyExchange: Sendable {
                     ProxyReply(status: .payloadTooLarge, message: "the request body is too large for the agent to check (32 MiB at most)"), head, outbound,
                     &record, code: "body-too-large")
             }
-            request = APIRequest(method: head.method.rawValue, path: path, body: buffered.flatMap { JSONValue.parse($0.readableBytesView) })
+            request = APIRequest(method: head.method.rawValue, path: path, bodyBytes: buffered?.readableBytesView ?? ByteBuffer().readableBytesView)
         }
 
         var facts = APIFacts()
