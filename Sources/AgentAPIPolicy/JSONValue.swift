@@ -162,8 +162,26 @@ struct JSONParser {
     /// A string starting at the opening quote; escapes decoded, UTF-8 validated.
     private mutating func string() throws(Invalid) -> String {
         position += 1
+        // Most strings hold no escape: one scan, one validation.
+        var end = position
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let text = String(validating: bytes[position..<end], as: UTF8.self) else { throw Invalid() }
+            position = end + 1
+            return text
+        }
         var value: [UInt8] = []
+        value.reserveCapacity(end - position + 16)
         while true {
+            guard position < bytes.count else { throw Invalid() }
+            // A run of plain bytes at once.
+            var runEnd = position
+            while runEnd < bytes.count, bytes[runEnd] != UInt8(ascii: "\""), bytes[runEnd] != UInt8(ascii: "\\"), bytes[runEnd] >= 0x20 { runEnd += 1 }
+            if runEnd > position {
+                value.append(contentsOf: bytes[position..<runEnd])
+                position = runEnd
+                continue
+            }
             guard position < bytes.count else { throw Invalid() }
             let current = bytes[position]
             switch current {

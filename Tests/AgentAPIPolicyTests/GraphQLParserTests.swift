@@ -52,7 +52,7 @@ struct GraphQLParserTests {
 
     @Test(arguments: corpus)
     func agreesWithTheReference(_ text: String) throws {
-        let ours = try GraphQLParser.parse(text)
+        let ours = try GraphQLParser.parse(text, keepingFieldSelections: true)
         let reference = try Reference.document(GraphQL.parse(source: text, noLocation: true))
         #expect(ours == reference)
     }
@@ -73,10 +73,38 @@ struct GraphQLParserTests {
         var generator = DocumentGenerator(seed: 2026)
         for _ in 0..<1_500 {
             let text = generator.document()
-            let ours = try GraphQLParser.parse(text)
+            let ours = try GraphQLParser.parse(text, keepingFieldSelections: true)
             let reference = try Reference.document(GraphQL.parse(source: text, noLocation: true))
             if ours != reference { Issue.record("read differently: \(text.debugDescription)") }
         }
+    }
+
+    /// By default a field's own selections are checked but not kept; everything else is the same.
+    @Test func fieldSelectionsAreCheckedButNotKeptByDefault() throws {
+        func stripped(_ selections: [GraphQLSelection]) -> [GraphQLSelection] {
+            selections.map { selection in
+                switch selection {
+                case .field(var field):
+                    field.selections = []
+                    return .field(field)
+                case .inlineFragment(let condition, let inner): return .inlineFragment(typeCondition: condition, selections: stripped(inner))
+                case .fragmentSpread: return selection
+                }
+            }
+        }
+        var generator = DocumentGenerator(seed: 99)
+        for text in Self.corpus + (0..<300).map({ _ in generator.document() }) {
+            var full = try GraphQLParser.parse(text, keepingFieldSelections: true)
+            for index in full.operations.indices { full.operations[index].selections = stripped(full.operations[index].selections) }
+            full.fragments = full.fragments.mapValues { fragment in
+                var copy = fragment
+                copy.selections = stripped(fragment.selections)
+                return copy
+            }
+            #expect(try GraphQLParser.parse(text) == full)
+        }
+        #expect(throws: GraphQLSyntaxError.self) { try GraphQLParser.parse("mutation { a { b(c: 1, c: 2) } }") }
+        #expect(throws: GraphQLSyntaxError.self) { try GraphQLParser.parse("mutation { a { b(c: ) } }") }
     }
 
     /// Each generated document cut short somewhere is refused by both, or parsed alike by both.
@@ -87,7 +115,7 @@ struct GraphQLParserTests {
             let cut = String(decoding: text.prefix(text.count * (round % 97) / 97), as: UTF8.self)
             // GraphQLSwift traps on a document that ends inside a \u escape; see `cutOffEscapesAreRefused`.
             if cut.range(of: #"\\u[0-9A-Fa-f]{0,3}$"#, options: .regularExpression) != nil { continue }
-            let ours = try? GraphQLParser.parse(cut)
+            let ours = try? GraphQLParser.parse(cut, keepingFieldSelections: true)
             let reference = try? Reference.document(GraphQL.parse(source: cut, noLocation: true))
             if ours != reference {
                 Issue.record(

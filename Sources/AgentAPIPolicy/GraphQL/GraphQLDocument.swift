@@ -32,7 +32,7 @@ public struct GraphQLFragment: Sendable, Equatable {
     public var selections: [GraphQLSelection]
 }
 
-public indirect enum GraphQLSelection: Sendable, Equatable {
+public enum GraphQLSelection: Sendable, Equatable {
     case field(GraphQLField)
     case fragmentSpread(name: String)
     case inlineFragment(typeCondition: String?, selections: [GraphQLSelection])
@@ -50,7 +50,7 @@ public struct GraphQLArgument: Sendable, Equatable {
     public var value: GraphQLValue
 }
 
-public indirect enum GraphQLValue: Sendable, Equatable {
+public enum GraphQLValue: Sendable, Equatable {
     case variable(String)
     case int(String)
     case float(String)

@@ -26,8 +26,9 @@ struct GraphQLLexer {
         var kind: Kind
         var start: Int
         var end: Int
-        /// A string's decoded value; empty otherwise.
-        var value: String = ""
+        /// A string's decoded value when it had escapes or was a block string; plain strings are
+        /// read from the source only when asked for (`stringValue`).
+        var decoded: String?
     }
 
     private let bytes: [UInt8]
@@ -39,6 +40,11 @@ struct GraphQLLexer {
 
     func text(_ token: Token) -> String {
         String(decoding: bytes[token.start..<token.end], as: UTF8.self)
+    }
+
+    /// The value of a string token.
+    func stringValue(_ token: Token) -> String {
+        token.decoded ?? String(decoding: bytes[token.start + 1..<token.end - 1], as: UTF8.self)
     }
 
     func matches(_ token: Token, _ word: StaticString) -> Bool {
@@ -161,13 +167,20 @@ struct GraphQLLexer {
     private mutating func string() throws(GraphQLSyntaxError) -> Token {
         let start = position
         position += 1
+        // Most strings hold no escape: one scan, then the bytes as they are.
+        var end = position
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 || bytes[end] == 0x09 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            position = end + 1
+            return Token(kind: .string, start: start, end: position)
+        }
         var value: [UInt8] = []
         while true {
             guard let current = byte(at: position) else { throw fail("the string does not end", at: start) }
             switch current {
             case UInt8(ascii: "\""):
                 position += 1
-                return Token(kind: .string, start: start, end: position, value: String(decoding: value, as: UTF8.self))
+                return Token(kind: .string, start: start, end: position, decoded: String(decoding: value, as: UTF8.self))
             case UInt8(ascii: "\\"):
                 try escape(into: &value)
             case UInt8(ascii: "\n"), UInt8(ascii: "\r"):
@@ -235,7 +248,7 @@ struct GraphQLLexer {
             guard let current = byte(at: position) else { throw fail("the block string does not end", at: start) }
             if current == UInt8(ascii: "\""), byte(at: position + 1) == UInt8(ascii: "\""), byte(at: position + 2) == UInt8(ascii: "\"") {
                 position += 3
-                return Token(kind: .string, start: start, end: position, value: Self.blockStringValue(raw))
+                return Token(kind: .string, start: start, end: position, decoded: Self.blockStringValue(raw))
             }
             if current == UInt8(ascii: "\\"), byte(at: position + 1) == UInt8(ascii: "\""), byte(at: position + 2) == UInt8(ascii: "\""),
                 byte(at: position + 3) == UInt8(ascii: "\"")

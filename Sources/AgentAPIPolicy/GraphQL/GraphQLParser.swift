@@ -13,14 +13,23 @@ public struct GraphQLParser {
     private var lexer: GraphQLLexer
     private var token: GraphQLLexer.Token
     private var depth = 0
+    private let keepsFieldSelections: Bool
+    /// Inside a field's selection set that is not kept: parsed and checked, not stored.
+    private var discarding = false
 
     /// Parses `text`; throws on anything that is not a valid executable document.
-    public static func parse(_ text: String) throws(GraphQLSyntaxError) -> GraphQLDocument {
-        var parser = try GraphQLParser(Array(text.utf8))
+    /// - Parameter keepingFieldSelections: whether fields keep their own selection sets. The
+    ///   policy reads only the fields an operation or fragment selects directly (through inline
+    ///   fragments and spreads), so by default what a field selects is checked but not kept.
+    public static func parse(_ text: String, keepingFieldSelections: Bool = false) throws(GraphQLSyntaxError) -> GraphQLDocument {
+        // A native string's bytes are contiguous: one copy, not a walk over the UTF-8 view.
+        let bytes = text.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(text.utf8)
+        var parser = try GraphQLParser(bytes, keepsFieldSelections: keepingFieldSelections)
         return try parser.document()
     }
 
-    private init(_ bytes: [UInt8]) throws(GraphQLSyntaxError) {
+    private init(_ bytes: [UInt8], keepsFieldSelections: Bool) throws(GraphQLSyntaxError) {
+        self.keepsFieldSelections = keepsFieldSelections
         lexer = GraphQLLexer(bytes)
         token = GraphQLLexer.Token(kind: .end, start: 0, end: 0)
         token = try lexer.next()
@@ -44,23 +53,24 @@ public struct GraphQLParser {
         token = try lexer.next()
     }
 
-    private func peek(_ punctuator: Character) -> Bool {
-        token.kind == .punctuator(punctuator.asciiValue ?? 0)
+    private func peek(_ punctuator: Unicode.Scalar) -> Bool {
+        token.kind == .punctuator(UInt8(truncatingIfNeeded: punctuator.value))
     }
 
-    private mutating func skip(_ punctuator: Character) throws(GraphQLSyntaxError) -> Bool {
+    private mutating func skip(_ punctuator: Unicode.Scalar) throws(GraphQLSyntaxError) -> Bool {
         guard peek(punctuator) else { return false }
         try advance()
         return true
     }
 
-    private mutating func expect(_ punctuator: Character) throws(GraphQLSyntaxError) {
+    private mutating func expect(_ punctuator: Unicode.Scalar) throws(GraphQLSyntaxError) {
         guard try skip(punctuator) else { throw fail("expected '\(punctuator == "." ? "..." : String(punctuator))', found \(found)") }
     }
 
-    private mutating func name() throws(GraphQLSyntaxError) -> String {
+    /// - Parameter copied: false where the name will not be kept (checked, not copied).
+    private mutating func name(copied: Bool = true) throws(GraphQLSyntaxError) -> String {
         guard token.kind == .name else { throw fail("expected a name, found \(found)") }
-        let text = lexer.text(token)
+        let text = copied ? lexer.text(token) : ""
         try advance()
         return text
     }
@@ -171,7 +181,8 @@ public struct GraphQLParser {
         return try nested { parser throws(GraphQLSyntaxError) in
             var selections: [GraphQLSelection] = []
             repeat {
-                selections.append(try parser.selection())
+                let selection = try parser.selection()
+                if !parser.discarding { selections.append(selection) }
             } while !(try parser.skip("}"))
             return selections
         }
@@ -192,37 +203,59 @@ public struct GraphQLParser {
             try directives(constant: false)
             return .inlineFragment(typeCondition: typeCondition, selections: try selectionSet())
         }
-        var name = try self.name()
+        var name = try self.name(copied: !discarding)
         var alias: String?
         if try skip(":") {
             alias = name
-            name = try self.name()
+            name = try self.name(copied: !discarding)
         }
         let arguments = try self.arguments(constant: false)
         try directives(constant: false)
-        let selections = peek("{") ? try selectionSet() : []
+        var selections: [GraphQLSelection] = []
+        if peek("{") {
+            let wasDiscarding = discarding
+            discarding = wasDiscarding || !keepsFieldSelections
+            defer { discarding = wasDiscarding }
+            selections = try selectionSet()
+        }
         return .field(GraphQLField(alias: alias, name: name, arguments: arguments, selections: selections))
     }
 
     private mutating func arguments(constant: Bool) throws(GraphQLSyntaxError) -> [GraphQLArgument] {
         guard try skip("(") else { return [] }
+        let start = token.start
         var arguments: [GraphQLArgument] = []
-        var names: Set<String> = []
         repeat {
-            arguments.append(try argument(constant: constant, kind: "argument", names: &names))
+            arguments.append(try argument(constant: constant))
         } while !(try skip(")"))
+        try refuseRepeatedNames(arguments, kind: "argument", listStart: start)
         return arguments
     }
 
-    /// `name: value`; `names` holds the names given so far, since a repeated one is refused.
-    private mutating func argument(constant: Bool, kind: String, names: inout Set<String>) throws(GraphQLSyntaxError) -> GraphQLArgument {
-        let start = token.start
+    private mutating func argument(constant: Bool) throws(GraphQLSyntaxError) -> GraphQLArgument {
         let name = try self.name()
-        guard names.insert(name).inserted else {
-            throw GraphQLSyntaxError(message: "\(kind) '\(name)' is given twice", offset: start)
-        }
         try expect(":")
         return GraphQLArgument(name: name, value: try value(constant: constant))
+    }
+
+    /// A name given twice is refused. Lists are short: a scan is cheaper than hashing, and long
+    /// ones are checked with a set.
+    private func refuseRepeatedNames(_ list: [GraphQLArgument], kind: String, listStart: Int) throws(GraphQLSyntaxError) {
+        var repeated: Int?
+        if list.count <= 16 {
+            outer: for later in list.indices.dropFirst() {
+                for earlier in 0..<later where list[earlier].name == list[later].name {
+                    repeated = later
+                    break outer
+                }
+            }
+        } else {
+            var seen: Set<String> = []
+            repeated = list.indices.first { !seen.insert(list[$0].name).inserted }
+        }
+        if let repeated {
+            throw GraphQLSyntaxError(message: "\(kind) '\(list[repeated].name)' is given twice", offset: listStart)
+        }
     }
 
     private mutating func directives(constant: Bool) throws(GraphQLSyntaxError) {
@@ -249,9 +282,10 @@ public struct GraphQLParser {
         case .punctuator(UInt8(ascii: "{")):
             try advance()
             return try nested { parser throws(GraphQLSyntaxError) in
+                let start = parser.token.start
                 var fields: [GraphQLArgument] = []
-                var names: Set<String> = []
-                while !(try parser.skip("}")) { fields.append(try parser.argument(constant: constant, kind: "input field", names: &names)) }
+                while !(try parser.skip("}")) { fields.append(try parser.argument(constant: constant)) }
+                try parser.refuseRepeatedNames(fields, kind: "input field", listStart: start)
                 return .object(fields)
             }
         case .int:
@@ -263,7 +297,7 @@ public struct GraphQLParser {
             try advance()
             return .float(text)
         case .string:
-            let text = token.value
+            let text = discarding ? "" : lexer.stringValue(token)
             try advance()
             return .string(text)
         case .name:
