@@ -76,7 +76,9 @@ public enum AgentRuntime {
             redactor: redactor,
             logger: logger
         )
-        let proxy = GitHubProxy.make(
+        let proxy: GitHubProxy
+        do {
+            proxy = try GitHubProxy.make(
             path: configuration.ghSocketPath,
             configuration: configuration,
             policy: APIPolicy(refs: RefPolicy(settings: configuration.policy), settings: configuration.api),
@@ -84,7 +86,10 @@ public enum AgentRuntime {
             audit: audit,
             redactor: redactor,
             logger: logger
-        )
+            )
+        } catch {
+            throw StartupError(description: "AGENT_CA_FILE: \(error)")
+        }
         let egress = EgressProxy.make(
             path: configuration.egressSocketPath, allowed: configuration.egressAllowed, allowedUIDs: configuration.allowedUIDs,
             audit: audit, redactor: redactor, logger: logger

@@ -94,9 +94,18 @@ enum ProxyFailure: Error {
     }
 
     static func reply(for error: any Error) -> ProxyReply {
-        if let error = error as? HTTPClientError,
-            error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout || error == .writeTimeout
-        {
+        let timedOut: Bool
+        switch error {
+        case let error as HTTPClientError:
+            timedOut = error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout || error == .writeTimeout
+        case let error as ChannelError:
+            if case .connectTimeout = error { timedOut = true } else { timedOut = false }
+        case UpstreamError.readTimeout:
+            timedOut = true
+        default:
+            timedOut = false
+        }
+        if timedOut {
             return ProxyReply(status: .gatewayTimeout, message: "GitHub did not answer the command agent in time")
         }
         return ProxyReply(status: .badGateway, message: "the command agent could not reach GitHub: \(error)")

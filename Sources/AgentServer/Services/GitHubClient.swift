@@ -14,9 +14,12 @@ public final class GitHubClient: Sendable {
     private let secret: LockedSecret
     private let cachedLogin = Mutex<(at: ContinuousClock.Instant, lookup: LoginLookup)?>(nil)
 
+    private let tls: TLSConfiguration
+
     public init(apiURL: UpstreamURL, caFile: String?, secret: LockedSecret) {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
+        self.tls = tls
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
@@ -26,6 +29,11 @@ public final class GitHubClient: Sendable {
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.apiURL = apiURL
         self.secret = secret
+    }
+
+    /// The same TLS settings for the proxy's own upstream connections.
+    func makeTLSContext() throws -> NIOSSLContext {
+        try NIOSSLContext(configuration: tls)
     }
 
     public func shutdown() async {
