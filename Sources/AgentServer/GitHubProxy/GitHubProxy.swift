@@ -42,14 +42,18 @@ public struct GitHubProxy: Service {
     public func run() async throws {
         let shared = self.shared
         let headTimeout = Self.headTimeout
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        // One event loop for accepting and serving: a connection is not handed to another thread
+        // (a wake-up per request), and its upstream connection lives on the same loop.
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let server = try await ServerBootstrap(group: loop, childGroup: loop)
             .serverChannelOption(.backlog, value: 256)
             // A client may shut down its sending side after the request and still read the reply.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 PeerCredentials.load(from: channel).flatMapThrowing { peer in
                     let sync = channel.pipeline.syncOperations
-                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    // One request per connection: no pipelining assistance needed.
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
                     try sync.addHandler(HeadDeadlineHandler(timeout: headTimeout))
                     try sync.addHandler(GitHubProxyHandler(shared: shared, peer: peer))
                 }

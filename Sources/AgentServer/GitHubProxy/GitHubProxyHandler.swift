@@ -124,7 +124,7 @@ final class GitHubProxyHandler: ChannelInboundHandler, UpstreamDelegate {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if case .forwarding(let upstream) = state {
-            upstream.channel.setOption(.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+            try? upstream.channel.syncOptions?.setOption(.autoRead, value: context.channel.isWritable)
         }
         context.fireChannelWritabilityChanged()
     }
@@ -282,6 +282,7 @@ final class GitHubProxyHandler: ChannelInboundHandler, UpstreamDelegate {
         }
         let upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: base.path + head.uri, headers: headers)
         let channel = upstream.channel
+        try? channel.syncOptions?.setOption(.autoRead, value: true)  // a previous exchange may have paused it
         channel.write(HTTPClientRequestPart.head(upstreamHead), promise: nil)
         if let body, body.readableBytes > 0 {
             channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
@@ -301,7 +302,6 @@ final class GitHubProxyHandler: ChannelInboundHandler, UpstreamDelegate {
             setClientReading(channel.isWritable)
         }
         channel.flush()
-        channel.setOption(.autoRead, value: true).whenFailure { _ in }
     }
 
     func upstreamReceived(_ part: HTTPClientResponsePart) {
@@ -318,10 +318,8 @@ final class GitHubProxyHandler: ChannelInboundHandler, UpstreamDelegate {
             clientHead.headers = HeaderFilter.clientResponseHeaders(response.headers)
             context.write(wrapOutboundOut(.head(clientHead)), promise: nil)
         case .body(let chunk):
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
-            if !context.channel.isWritable {
-                upstream.channel.setOption(.autoRead, value: false).whenFailure { _ in }
-            }
+            // Flushed when the upstream read completes (`upstreamReadComplete`) or at the end.
+            context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
         case .end:
             state = .done
             finishUpstream(upstream, reusable: upstreamReusable && requestSent)
@@ -347,6 +345,12 @@ final class GitHubProxyHandler: ChannelInboundHandler, UpstreamDelegate {
         }
     }
 
+    func upstreamReadComplete() {
+        guard let context, case .forwarding(let upstream) = state else { return }
+        context.flush()
+        if !context.channel.isWritable { try? upstream.channel.syncOptions?.setOption(.autoRead, value: false) }
+    }
+
     func upstreamWritabilityChanged(isWritable: Bool) {
         if case .forwarding = state, !requestEnded { setClientReading(isWritable) }
     }
@@ -362,7 +366,7 @@ final class GitHubProxyHandler: ChannelInboundHandler, UpstreamDelegate {
     }
 
     private func setClientReading(_ reading: Bool) {
-        context?.channel.setOption(.autoRead, value: reading).whenFailure { _ in }
+        try? context?.channel.syncOptions?.setOption(.autoRead, value: reading)
     }
 
     // MARK: - The agent's own replies
@@ -391,7 +395,7 @@ final class GitHubProxyHandler: ChannelInboundHandler, UpstreamDelegate {
                 context.close(promise: nil)
             } else {
                 context.close(mode: .output, promise: nil)
-                context.channel.setOption(.autoRead, value: true).whenFailure { _ in }
+                try? context.channel.syncOptions?.setOption(.autoRead, value: true)
                 context.eventLoop.assumeIsolated().scheduleTask(in: Self.drainTimeout) { context.close(promise: nil) }
             }
         }

@@ -146,6 +146,7 @@ final class UpstreamConnection: @unchecked Sendable {
 protocol UpstreamDelegate: AnyObject {
     func upstreamReceived(_ part: HTTPClientResponsePart)
     func upstreamFailed(_ error: any Error)
+    func upstreamReadComplete()
     func upstreamWritabilityChanged(isWritable: Bool)
 }
 
@@ -157,6 +158,11 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         delegate?.upstreamReceived(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        delegate?.upstreamReadComplete()
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
