@@ -108,6 +108,10 @@ struct JSONLine {
     }
 
     static func quoted(_ value: String) -> String {
+        // Most values need no escaping: one pass over the bytes, one concatenation.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
+            return "\"" + value + "\""
+        }
         var result = "\""
         for scalar in value.unicodeScalars {
             switch scalar {

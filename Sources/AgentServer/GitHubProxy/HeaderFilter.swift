@@ -10,16 +10,22 @@ enum HeaderFilter {
     /// The client's headers without `Authorization`, `Proxy-*`, `Host`, `Content-Length` (the
     /// client library sets those) and hop-by-hop headers, including any named in `Connection`.
     static func upstreamRequestHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
-        let named = Set(headers["connection"].flatMap { $0.split(separator: ",") }.map { $0.trimmed().lowercased() })
+        let connectionValues = headers["connection"]
+        let named = connectionValues.isEmpty ? [] : Set(connectionValues.flatMap { $0.split(separator: ",") }.map { $0.trimmed().lowercased() })
         var result = HTTPHeaders()
+        result.reserveCapacity(headers.count)
         for (name, value) in headers {
             let lowered = name.lowercased()
-            if hopByHop.contains(lowered) || named.contains(lowered) || lowered.hasPrefix("proxy-") { continue }
-            if ["authorization", "host", "content-length", "cookie"].contains(lowered) { continue }
+            if hopByHop.contains(lowered) || droppedRequestHeaders.contains(lowered) || lowered.hasPrefix("proxy-") { continue }
+            if !named.isEmpty, named.contains(lowered) { continue }
             result.add(name: name, value: value)
         }
         return result
     }
+
+    /// Set by the proxy itself (`Host`, `Content-Length`, the token) or never forwarded (cookies,
+    /// `Expect`: the agent answers `100 Continue` itself).
+    static let droppedRequestHeaders: Set<String> = ["authorization", "host", "content-length", "cookie", "expect"]
 
     /// The upstream's response headers without hop-by-hop ones; the proxy adds `Connection: close`.
     static func clientResponseHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
