@@ -79,13 +79,13 @@ public enum AgentRuntime {
         let proxy: GitHubProxy
         do {
             proxy = try GitHubProxy.make(
-            path: configuration.ghSocketPath,
-            configuration: configuration,
-            policy: APIPolicy(refs: RefPolicy(settings: configuration.policy), settings: configuration.api),
-            github: github,
-            audit: audit,
-            redactor: redactor,
-            logger: logger
+                path: configuration.ghSocketPath,
+                configuration: configuration,
+                policy: APIPolicy(refs: RefPolicy(settings: configuration.policy), settings: configuration.api),
+                github: github,
+                audit: audit,
+                redactor: redactor,
+                logger: logger
             )
         } catch {
             throw StartupError(description: "AGENT_CA_FILE: \(error)")

@@ -36,6 +36,8 @@ public final class FixtureGitHubServer: Sendable {
     private let recorder: Recorder
 
     public var requests: [Request] { recorder.requests.withLock { $0 } }
+    /// How many connections clients have opened so far.
+    public var connectionsAccepted: Int { recorder.connections.withLock { $0 } }
 
     public init() async throws {
         struct Routes: Decodable { let routes: [Route] }
@@ -44,7 +46,8 @@ public final class FixtureGitHubServer: Sendable {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                recorder.connections.withLock { $0 += 1 }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(FixtureHandler(routes: routes, recorder: recorder))
                 }
@@ -63,6 +66,7 @@ public final class FixtureGitHubServer: Sendable {
 /// The requests received so far, shared by the connections' handlers.
 final class Recorder: Sendable {
     let requests = Mutex<[FixtureGitHubServer.Request]>([])
+    let connections = Mutex(0)
 }
 
 final class FixtureHandler: ChannelInboundHandler {
@@ -117,6 +121,15 @@ final class FixtureHandler: ChannelInboundHandler {
         // /fixture/bytes/N streams N bytes without holding them (for the 50 MB download test).
         if head.method == .GET, path.hasPrefix("/fixture/bytes/"), let count = Int(path.dropFirst("/fixture/bytes/".count)) {
             return streamBytes(count, context: context, version: head.version)
+        }
+        // /fixture/cut/N promises N bytes, sends half, and closes the connection.
+        if head.method == .GET, path.hasPrefix("/fixture/cut/"), let count = Int(path.dropFirst("/fixture/cut/".count)) {
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Length", value: String(count))
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+            let half = context.channel.allocator.buffer(repeating: UInt8(ascii: "x"), count: count / 2)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(half)))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            return
         }
         var status = HTTPResponseStatus.notFound
         var body = Data(#"{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}"#.utf8)

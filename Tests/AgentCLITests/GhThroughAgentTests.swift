@@ -262,4 +262,20 @@ struct GhThroughAgentTests {
         #expect(result.stdout.contains("uid \(getuid()) is not allowed to use this agent (AGENT_ALLOWED_UIDS)"))
         #expect(scenario.github.requests.isEmpty)
     }
+
+    /// The agent keeps its upstream connections alive between requests, and drops one that broke.
+    @Test func upstreamConnectionsAreReusedAndBrokenOnesDropped() async throws {
+        let scenario = try await GhScenario.start()
+        for _ in 0..<8 {
+            let result = try await scenario.curl(["-w", "\n%{http_code}", "http://localhost/user"])
+            #expect(result.stdout.hasSuffix("\n200"), "\(result.output)")
+        }
+        #expect(scenario.github.connectionsAccepted <= 2, "\(scenario.github.connectionsAccepted) connections for 8 requests")
+
+        let cut = try await scenario.curl(["-o", "/dev/null", "-w", "%{http_code} %{size_download}", "http://localhost/fixture/cut/200000"])
+        #expect(cut.status != 0, "the client must see the response break off: \(cut.output)")
+        #expect(scenario.agent.auditLog.contains("upstream closed mid-response"))
+        let after = try await scenario.curl(["-w", "\n%{http_code}", "http://localhost/user"])
+        #expect(after.stdout.hasSuffix("\n200"), "\(after.output)")
+    }
 }
