@@ -76,20 +76,15 @@ public enum AgentRuntime {
             redactor: redactor,
             logger: logger
         )
-        let proxy: GitHubProxy
-        do {
-            proxy = try GitHubProxy.make(
-                path: configuration.ghSocketPath,
-                configuration: configuration,
-                policy: APIPolicy(refs: RefPolicy(settings: configuration.policy), settings: configuration.api),
-                github: github,
-                audit: audit,
-                redactor: redactor,
-                logger: logger
-            )
-        } catch {
-            throw StartupError(description: "AGENT_CA_FILE: \(error)")
-        }
+        let proxy = GitHubProxy.make(
+            path: configuration.ghSocketPath,
+            configuration: configuration,
+            policy: APIPolicy(refs: RefPolicy(settings: configuration.policy), settings: configuration.api),
+            github: github,
+            audit: audit,
+            redactor: redactor,
+            logger: logger
+        )
         let egress = EgressProxy.make(
             path: configuration.egressSocketPath, allowed: configuration.egressAllowed, allowedUIDs: configuration.allowedUIDs,
             audit: audit, redactor: redactor, logger: logger

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// Stands in for GitHub's API on 127.0.0.1: answers from `Fixtures/github-api/routes.json` and
@@ -31,7 +32,11 @@ public final class FixtureGitHubServer: Sendable {
     }
 
     public let port: Int
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public let isTLS: Bool
+    /// With TLS the name is `localhost`, which the fixture certificate (Fixtures/tls) names.
+    public var baseURL: String { isTLS ? "https://localhost:\(port)" : "http://127.0.0.1:\(port)" }
+    /// The CA that signed the TLS fixture's certificate (for `AGENT_CA_FILE`).
+    public static var certificateAuthorityFile: String { FixturePaths.root.appendingPathComponent("tls/ca.pem").path }
     private let channel: any Channel
     private let recorder: Recorder
 
@@ -39,21 +44,33 @@ public final class FixtureGitHubServer: Sendable {
     /// How many connections clients have opened so far.
     public var connectionsAccepted: Int { recorder.connections.withLock { $0 } }
 
-    public init() async throws {
+    /// - Parameter tls: serve https with the fixture certificate for `localhost` (Fixtures/tls).
+    public init(tls: Bool = false) async throws {
         struct Routes: Decodable { let routes: [Route] }
         let routes = try JSONDecoder().decode(Routes.self, from: FixturePaths.data("github-api/routes.json")).routes
         let recorder = Recorder()
+        let context: NIOSSLContext? =
+            tls
+            ? try NIOSSLContext(
+                configuration: .makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(FixturePaths.root.appendingPathComponent("tls/server.pem").path).map {
+                        .certificate($0)
+                    },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(file: FixturePaths.root.appendingPathComponent("tls/server-key.pem").path, format: .pem))))
+            : nil
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 recorder.connections.withLock { $0 += 1 }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(FixtureHandler(routes: routes, recorder: recorder))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
         self.channel = channel
+        self.isTLS = tls
         self.port = channel.localAddress?.port ?? 0
         self.recorder = recorder
     }

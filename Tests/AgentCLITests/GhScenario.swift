@@ -14,8 +14,8 @@ struct GhScenario {
 
     var socket: String { agent.socketDirectory + "/gh.sock" }
 
-    static func start(environment: [String: String] = [:], apiURL: String? = nil) async throws -> GhScenario {
-        let github = try await FixtureGitHubServer()
+    static func start(environment: [String: String] = [:], apiURL: String? = nil, tls: Bool = false) async throws -> GhScenario {
+        let github = try await FixtureGitHubServer(tls: tls)
         let agent = try await AgentUnderTest(environment: environment, githubAPIURL: apiURL ?? github.baseURL)
         let home = try TemporaryDirectory(prefix: "gh")
         let shipped = try String(

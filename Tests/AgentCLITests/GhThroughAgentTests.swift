@@ -278,4 +278,19 @@ struct GhThroughAgentTests {
         let after = try await scenario.curl(["-w", "\n%{http_code}", "http://localhost/user"])
         #expect(after.stdout.hasSuffix("\n200"), "\(after.output)")
     }
+
+    /// Over https the upstream's certificate is verified: trusted through AGENT_CA_FILE it works,
+    /// otherwise the request fails before anything (the token included) is sent.
+    @Test func httpsUpstreamsAreVerified() async throws {
+        let trusting = try await GhScenario.start(environment: ["AGENT_CA_FILE": FixtureGitHubServer.certificateAuthorityFile], tls: true)
+        let gh = try await trusting.gh(["api", "/user"])
+        #expect(gh.status == 0 && gh.stdout.contains("octocat-fixture"), "\(gh.output)")
+        #expect(trusting.github.requests.first?.header("Authorization") == "token \(GhScenario.canary)")
+
+        let untrusting = try await GhScenario.start(tls: true)
+        let refused = try await untrusting.curl(["-w", "\n%{http_code}", "http://localhost/user"])
+        #expect(refused.stdout.hasSuffix("\n502"), "\(refused.output)")
+        #expect(refused.stdout.contains("the command agent could not reach GitHub"), "\(refused.output)")
+        #expect(untrusting.github.requests.isEmpty, "nothing may reach a server whose certificate failed")
+    }
 }

@@ -31,10 +31,10 @@ public struct GitHubProxy: Service {
         audit: AuditLog,
         redactor: Redactor,
         logger: Logger
-    ) throws -> GitHubProxy {
+    ) -> GitHubProxy {
         let shared = GitHubProxyHandler.Shared(
             policy: policy, target: ProxyTarget(configuration: configuration), github: github,
-            pool: UpstreamPool(tls: try github.makeTLSContext()), audit: audit, allowedUIDs: configuration.allowedUIDs,
+            pool: UpstreamPool(makeTLS: { try github.makeTLSContext() }), audit: audit, allowedUIDs: configuration.allowedUIDs,
             registry: ConnectionRegistry(), maximumConnections: 256)
         return GitHubProxy(path: path, shared: shared, logger: logger)
     }

@@ -18,16 +18,28 @@ final class UpstreamPool: Sendable {
         let port: Int
     }
 
-    private let tls: NIOSSLContext?
+    private let makeTLS: @Sendable () throws -> NIOSSLContext
+    /// Made on the first https connection: loading the trust roots costs memory an agent that
+    /// never talks to GitHub over TLS (tests, idle) should not pay.
+    private let tls = Mutex<NIOSSLContext?>(nil)
     private let idle = Mutex<[Key: [UpstreamConnection]]>([:])
     static let connectTimeout: TimeAmount = .seconds(10)
     static let readTimeout: TimeAmount = .seconds(60)
     static let idleTimeout: TimeAmount = .seconds(50)
     static let maximumIdlePerKey = 64
 
-    /// - Parameter tls: the client TLS context for https upstreams (verification on).
-    init(tls: NIOSSLContext?) {
-        self.tls = tls
+    /// - Parameter makeTLS: makes the client TLS context for https upstreams (verification on).
+    init(makeTLS: @escaping @Sendable () throws -> NIOSSLContext) {
+        self.makeTLS = makeTLS
+    }
+
+    private func tlsContext() throws -> NIOSSLContext {
+        try tls.withLock { cached in
+            if let cached { return cached }
+            let made = try makeTLS()
+            cached = made
+            return made
+        }
     }
 
     /// An idle connection to `target` on `eventLoop`, or a new one.
@@ -44,9 +56,11 @@ final class UpstreamPool: Sendable {
     }
 
     private func connect(_ key: Key, eventLoop: any EventLoop) -> EventLoopFuture<UpstreamConnection> {
-        let tls = key.scheme == "https" ? self.tls : nil
-        if key.scheme == "https", tls == nil {
-            return eventLoop.makeFailedFuture(UpstreamError.noTLS)
+        let tls: NIOSSLContext?
+        do {
+            tls = key.scheme == "https" ? try tlsContext() : nil
+        } catch {
+            return eventLoop.makeFailedFuture(error)
         }
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(Self.connectTimeout)
@@ -104,13 +118,11 @@ final class UpstreamPool: Sendable {
 }
 
 enum UpstreamError: Error, CustomStringConvertible {
-    case noTLS
     case closedEarly
     case readTimeout
 
     var description: String {
         switch self {
-        case .noTLS: "TLS is not available"
         case .closedEarly: "GitHub closed the connection before the response ended"
         case .readTimeout: "GitHub did not answer in time"
         }
