@@ -214,5 +214,24 @@ struct GitOperationsTests {
         let push = try await scenario.mustGit(["push", "--progress", "origin", "HEAD:claude/progress"], in: app)
         #expect(push.stderr.contains("Writing objects: 100% ("), "\(push.output)")
         scenario.expectNoCanary(result, push)
+
+        // --quiet: no progress, the server's included; its other messages still show. Files that
+        // share most of their text make the server index a pack with deltas, which it reports as
+        // progress (checked first with --progress).
+        let common = String(repeating: "a line of text that every file shares\n", count: 100)
+        for round in 0..<2 {
+            for index in 0..<150 {
+                try (common + "file \(index), round \(round)\n").write(toFile: app + "/similar-\(index).txt", atomically: true, encoding: .utf8)
+            }
+            _ = try await scenario.mustGit(["add", "."], in: app)
+            _ = try await scenario.mustGit(["commit", "-q", "-m", "similar files \(round)"], in: app)
+            if round == 0 {
+                let loud = try await scenario.mustGit(["push", "--progress", "origin", "HEAD:claude/loud"], in: app)
+                #expect(loud.stderr.contains("remote: Resolving deltas"), "the server reports progress here: \(loud.output)")
+            }
+        }
+        let quiet = try await scenario.git(["push", "-q", "origin", "HEAD:claude/quiet", "HEAD:reject/quiet"], in: app)
+        #expect(!quiet.stderr.contains("Resolving deltas") && !quiet.stderr.contains("Writing objects"), "\(quiet.output)")
+        #expect(quiet.stderr.contains("remote: fixture server: refs/heads/reject/quiet is not accepted here"), "\(quiet.output)")
     }
 }

@@ -100,4 +100,17 @@ extension TransferEvent {
         if case .remote = self { return true }
         return false
     }
+
+    /// The server's own progress (`Resolving deltas:  42% (42/100)`, `Total 3 (delta 0)…`):
+    /// shown only when git asked for progress, as git itself does under `--quiet`. Other server
+    /// text (hook output, errors) is always shown.
+    var isRemoteProgress: Bool {
+        guard case .remote(let line, let isTransient) = self else { return false }
+        return isTransient || Self.serverProgressPrefixes.contains { line.hasPrefix($0) }
+    }
+
+    private static let serverProgressPrefixes = [
+        "Resolving deltas:", "Unpacking objects:", "Counting objects:", "Compressing objects:", "Enumerating objects:",
+        "Writing objects:", "Receiving objects:", "Total ",
+    ]
 }

@@ -181,7 +181,8 @@ struct GitService: Sendable {
     // MARK: - Running libgit2
 
     /// Runs blocking libgit2 work on the git thread pool while forwarding its events as progress
-    /// frames (transfer progress only when the client asked for it; the server's messages always).
+    /// frames (transfer progress and the server's progress only when the client asked for it; the
+    /// server's other messages always).
     private func blocking<Result: Sendable>(
         _ request: GitRequest,
         progress: @escaping @Sendable (Frame) async -> Void,
@@ -197,7 +198,7 @@ struct GitService: Sendable {
                     return try await pool.runIfActive { () -> Swift.Result<Result, GitServiceError> in
                         Swift.Result { () throws(GitServiceError) -> Result in
                             try work { event in
-                                if wantsProgress || event.isRemoteMessage { continuation.yield(event) }
+                                if wantsProgress || (event.isRemoteMessage && !event.isRemoteProgress) { continuation.yield(event) }
                             }
                         }
                     }
