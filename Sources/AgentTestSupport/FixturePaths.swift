@@ -19,6 +19,10 @@ public enum FixturePaths {
 /// The executables `swift build` made, beside the running test bundle.
 public enum BuiltProducts {
     public static let directory: URL = {
+        // The benchmarks run the binaries as the images ship them, from their own build folder.
+        if let override = ProcessInfo.processInfo.environment["AGENT_PRODUCTS_DIR"], !override.isEmpty {
+            return URL(fileURLWithPath: override)
+        }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var directory = executable.deletingLastPathComponent()
         // On Linux the test binary is `<bin>/<Package>PackageTests.xctest`.
