@@ -23,8 +23,10 @@ enum GraphQLBenchmark {
         let policy = APIPolicy(refs: RefPolicy(settings: .defaults), settings: APISettings())
         precondition(policy.decide(request) == .allow, "the benchmark document must be allowed")
         // The proxy also parses the JSON body; time both, as the request pays both.
+        // Warm-up first (allocator arenas, caches), then the measured runs.
+        for _ in 0..<200 { _ = policy.decide(APIRequest(method: "POST", path: "/graphql", bodyBytes: bodyBytes)) }
         var samples: [Double] = []
-        for _ in 0..<300 {
+        for _ in 0..<500 {
             let start = ContinuousClock.now
             let parsed = APIRequest(method: "POST", path: "/graphql", bodyBytes: bodyBytes)
             _ = policy.decide(parsed)
