@@ -64,7 +64,7 @@ final class UpstreamPool: Sendable {
         }
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(Self.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)  // IPPROTO_TCP; .socketOption would be SOL_SOCKET (SO_DEBUG)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
