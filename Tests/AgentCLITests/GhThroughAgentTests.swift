@@ -277,6 +277,12 @@ struct GhThroughAgentTests {
         #expect(scenario.agent.auditLog.contains("upstream closed mid-response"))
         let after = try await scenario.curl(["-w", "\n%{http_code}", "http://localhost/user"])
         #expect(after.stdout.hasSuffix("\n200"), "\(after.output)")
+
+        // A client that hangs up mid-response still leaves its audit line.
+        let abandoned = try await scenario.curl(["-o", "/dev/null", "--max-filesize", "1000", "http://localhost/fixture/bytes/50000000"])
+        #expect(abandoned.status != 0, "\(abandoned.output)")
+        try await waitUntil { scenario.agent.auditLog.contains("client closed before the response ended") }
+        #expect(scenario.agent.auditLog.contains(#""path":"/fixture/bytes/50000000","status":"200","note":"client closed before the response ended""#))
     }
 
     /// Over https the upstream's certificate is verified: trusted through AGENT_CA_FILE it works,
@@ -292,5 +298,11 @@ struct GhThroughAgentTests {
         #expect(refused.stdout.hasSuffix("\n502"), "\(refused.output)")
         #expect(refused.stdout.contains("the command agent could not reach GitHub"), "\(refused.output)")
         #expect(untrusting.github.requests.isEmpty, "nothing may reach a server whose certificate failed")
+    }
+
+    /// Polls a condition the agent reaches on its own time (no fixed sleep), for up to 10 s.
+    func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
     }
 }

@@ -132,8 +132,13 @@ final class GitHubProxyHandler: ChannelInboundHandler, UpstreamDelegate {
     func channelInactive(context: ChannelHandlerContext) {
         if case .forwarding(let upstream) = state {
             // The client left mid-exchange: the upstream connection is in an unknown state.
-            if !responseStarted { record?.note = "client closed early" }
             finishUpstream(upstream, reusable: false)
+        }
+        // A request decided (and maybe forwarded) but not finished still gets its audit line.
+        if var record {
+            record.note = responseStarted ? "client closed before the response ended" : "client closed early"
+            record.write()
+            self.record = nil
         }
         state = .done
         context.fireChannelInactive()
