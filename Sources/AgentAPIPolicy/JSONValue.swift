@@ -159,88 +159,41 @@ struct JSONParser {
         }
     }
 
-    /// A string starting at the opening quote; escapes decoded, UTF-8 validated.
+    /// A string starting at the opening quote; escapes decoded, UTF-8 validated. Runs of plain
+    /// bytes are taken whole; a string without escapes is validated straight from the input.
     private mutating func string() throws(Invalid) -> String {
         position += 1
-        // Most strings hold no escape: one scan, one validation.
-        var end = position
-        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
-        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
-            guard let text = String(validating: bytes[position..<end], as: UTF8.self) else { throw Invalid() }
-            position = end + 1
-            return text
-        }
+        let start = position
         var value: [UInt8] = []
-        value.reserveCapacity(end - position + 16)
+        var hasEscapes = false
         while true {
-            guard position < bytes.count else { throw Invalid() }
-            // A run of plain bytes at once.
             var runEnd = position
-            while runEnd < bytes.count, bytes[runEnd] != UInt8(ascii: "\""), bytes[runEnd] != UInt8(ascii: "\\"), bytes[runEnd] >= 0x20 { runEnd += 1 }
-            if runEnd > position {
-                value.append(contentsOf: bytes[position..<runEnd])
-                position = runEnd
-                continue
+            while runEnd < bytes.count, bytes[runEnd] >= 0x20, bytes[runEnd] != UInt8(ascii: "\""), bytes[runEnd] != UInt8(ascii: "\\") {
+                runEnd += 1
             }
+            if hasEscapes { value.append(contentsOf: bytes[position..<runEnd]) }
+            position = runEnd
             guard position < bytes.count else { throw Invalid() }
-            let current = bytes[position]
-            switch current {
+            switch bytes[position] {
             case UInt8(ascii: "\""):
                 position += 1
-                guard let text = String(validating: value, as: UTF8.self) else { throw Invalid() }
+                let text = hasEscapes ? String(validating: value, as: UTF8.self) : String(validating: bytes[start..<position - 1], as: UTF8.self)
+                guard let text else { throw Invalid() }
                 return text
             case UInt8(ascii: "\\"):
-                guard position + 1 < bytes.count else { throw Invalid() }
-                let marker = bytes[position + 1]
-                position += 2
-                switch marker {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): value.append(marker)
-                case UInt8(ascii: "b"): value.append(0x08)
-                case UInt8(ascii: "f"): value.append(0x0C)
-                case UInt8(ascii: "n"): value.append(0x0A)
-                case UInt8(ascii: "r"): value.append(0x0D)
-                case UInt8(ascii: "t"): value.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try hexQuad()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
-                            throw Invalid()
-                        }
-                        position += 2
-                        let low = try hexQuad()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw Invalid() }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw Invalid() }
-                    UTF8.encode(unicode) { value.append($0) }
-                default:
+                if !hasEscapes {
+                    value = Array(bytes[start..<position])
+                    hasEscapes = true
+                }
+                do {
+                    position = try StringEscape.decode(bytes, at: position, into: &value)
+                } catch {
                     throw Invalid()
                 }
-            case 0x00..<0x20:
-                throw Invalid()
             default:
-                value.append(current)
-                position += 1
+                throw Invalid()  // a control character
             }
         }
-    }
-
-    private mutating func hexQuad() throws(Invalid) -> UInt32 {
-        guard position + 4 <= bytes.count else { throw Invalid() }
-        var result: UInt32 = 0
-        for _ in 0..<4 {
-            let digit = bytes[position]
-            let nibble: UInt32
-            switch digit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = UInt32(digit - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = UInt32(digit - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = UInt32(digit - UInt8(ascii: "A") + 10)
-            default: throw Invalid()
-            }
-            result = result << 4 | nibble
-            position += 1
-        }
-        return result
     }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`

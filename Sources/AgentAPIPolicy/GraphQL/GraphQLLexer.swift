@@ -164,80 +164,52 @@ struct GraphQLLexer {
         skipDigits()
     }
 
+    /// A string: runs of plain bytes are taken whole; a string without escapes is read from the
+    /// source only when its value is asked for (`stringValue`).
     private mutating func string() throws(GraphQLSyntaxError) -> Token {
         let start = position
         position += 1
-        // Most strings hold no escape: one scan, then the bytes as they are.
-        var end = position
-        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 || bytes[end] == 0x09 { end += 1 }
-        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
-            position = end + 1
-            return Token(kind: .string, start: start, end: position)
-        }
         var value: [UInt8] = []
+        var hasEscapes = false
         while true {
+            var runEnd = position
+            while runEnd < bytes.count, bytes[runEnd] >= 0x20 || bytes[runEnd] == 0x09, bytes[runEnd] != UInt8(ascii: "\""),
+                bytes[runEnd] != UInt8(ascii: "\\")
+            {
+                runEnd += 1
+            }
+            if hasEscapes { value.append(contentsOf: bytes[position..<runEnd]) }
+            position = runEnd
             guard let current = byte(at: position) else { throw fail("the string does not end", at: start) }
             switch current {
             case UInt8(ascii: "\""):
                 position += 1
-                return Token(kind: .string, start: start, end: position, decoded: String(decoding: value, as: UTF8.self))
+                return Token(kind: .string, start: start, end: position, decoded: hasEscapes ? String(decoding: value, as: UTF8.self) : nil)
             case UInt8(ascii: "\\"):
-                try escape(into: &value)
+                if !hasEscapes {
+                    value = Array(bytes[start + 1..<position])
+                    hasEscapes = true
+                }
+                do {
+                    position = try StringEscape.decode(bytes, at: position, into: &value)
+                } catch {
+                    throw fail(Self.message(error), at: position)
+                }
             case UInt8(ascii: "\n"), UInt8(ascii: "\r"):
                 throw fail("the string does not end on its line", at: start)
-            case _ where current < 0x20 && current != UInt8(ascii: "\t"):
-                throw fail("a control character in a string", at: position)
             default:
-                value.append(current)
-                position += 1
+                throw fail("a control character in a string", at: position)
             }
         }
     }
 
-    private mutating func escape(into value: inout [UInt8]) throws(GraphQLSyntaxError) {
-        let start = position
-        guard let marker = byte(at: position + 1) else { throw fail("the string does not end", at: start) }
-        position += 2
-        switch marker {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): value.append(marker)
-        case UInt8(ascii: "b"): value.append(0x08)
-        case UInt8(ascii: "f"): value.append(0x0C)
-        case UInt8(ascii: "n"): value.append(0x0A)
-        case UInt8(ascii: "r"): value.append(0x0D)
-        case UInt8(ascii: "t"): value.append(0x09)
-        case UInt8(ascii: "u"):
-            var scalar = try hexQuad(at: start)
-            if (0xD800...0xDBFF).contains(scalar) {
-                guard byte(at: position) == UInt8(ascii: "\\"), byte(at: position + 1) == UInt8(ascii: "u") else {
-                    throw fail("a lone surrogate in a \\u escape", at: start)
-                }
-                position += 2
-                let low = try hexQuad(at: start)
-                guard (0xDC00...0xDFFF).contains(low) else { throw fail("a lone surrogate in a \\u escape", at: start) }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            }
-            guard let unicode = Unicode.Scalar(scalar) else { throw fail("a lone surrogate in a \\u escape", at: start) }
-            UTF8.encode(unicode) { value.append($0) }
-        default:
-            throw fail("an unknown escape '\\\(Character(Unicode.Scalar(marker)))'", at: start)
+    private static func message(_ failure: StringEscape.Failure) -> String {
+        switch failure {
+        case .truncated: "the string does not end"
+        case .unknown(let marker): "an unknown escape '\\\(Character(Unicode.Scalar(marker)))'"
+        case .badHexDigits: "a \\u escape needs four hex digits"
+        case .loneSurrogate: "a lone surrogate in a \\u escape"
         }
-    }
-
-    private mutating func hexQuad(at start: Int) throws(GraphQLSyntaxError) -> UInt32 {
-        var result: UInt32 = 0
-        for _ in 0..<4 {
-            guard let digit = byte(at: position) else { throw fail("a \\u escape needs four hex digits", at: start) }
-            let nibble: UInt32
-            switch digit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = UInt32(digit - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = UInt32(digit - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = UInt32(digit - UInt8(ascii: "A") + 10)
-            default: throw fail("a \\u escape needs four hex digits", at: start)
-            }
-            result = result << 4 | nibble
-            position += 1
-        }
-        return result
     }
 
     private mutating func blockString() throws(GraphQLSyntaxError) -> Token {
