@@ -82,7 +82,6 @@ public enum AgentRuntime {
             policy: APIPolicy(refs: RefPolicy(settings: configuration.policy), settings: configuration.api),
             github: github,
             audit: audit,
-            redactor: redactor,
             logger: logger
         )
         let egress = EgressProxy.make(

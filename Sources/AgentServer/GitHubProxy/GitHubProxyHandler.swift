@@ -49,6 +49,9 @@ final class GitHubProxyHandler: ChannelInboundHandler, UpstreamDelegate {
     private var state = State.waitingForHead
     private var context: ChannelHandlerContext?
     private var head: HTTPRequestHead?
+    /// The request's path without the query, and where it goes: settled once the head is read.
+    private var path = ""
+    private var upstreamBase: UpstreamURL?
     private var record: ProxyRecord?
     /// Request parts that arrived before the upstream connection was ready.
     private var pending: [HTTPServerRequestPart] = []
@@ -174,12 +177,13 @@ final class GitHubProxyHandler: ChannelInboundHandler, UpstreamDelegate {
             return reply(
                 ProxyReply(status: .serviceUnavailable, message: "the agent is serving \(shared.maximumConnections) connections; try again"), code: "busy")
         }
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         let host: ProxyTarget.Host
         switch ProxyTarget.host(hostHeader) {
         case .success(let value): host = value
         case .failure(let denial): return reply(.denied(denial), code: denial.code.rawValue)
         }
+        upstreamBase = shared.target.base(for: host)
         if host == .web, let denial = ProxyRules.webDenial(head.method.rawValue, path) {
             return reply(.denied(denial), code: denial.code.rawValue)
         }
@@ -203,7 +207,6 @@ final class GitHubProxyHandler: ChannelInboundHandler, UpstreamDelegate {
     private func decide(body: ByteBuffer?, facts: APIFacts, round: Int) {
         guard let head, let context else { return }
         let method = head.method.rawValue
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         let request =
             body.map { APIRequest(method: method, path: path, bodyBytes: $0.readableBytesView) } ?? APIRequest(method: method, path: path)
         switch shared.policy.decide(request, facts: facts) {
@@ -246,12 +249,7 @@ final class GitHubProxyHandler: ChannelInboundHandler, UpstreamDelegate {
     // MARK: - Forwarding
 
     private func forward(body: ByteBuffer?, context: ChannelHandlerContext) {
-        guard let head else { return }
-        let base: UpstreamURL
-        switch ProxyTarget.host(head.headers["host"].first) {
-        case .success(let host): base = shared.target.base(for: host)
-        case .failure(let denial): return reply(.denied(denial), code: denial.code.rawValue)
-        }
+        guard let head, let base = upstreamBase else { return }
         state = .connecting
         if !requestEnded {
             setClientReading(false)
