@@ -3,7 +3,6 @@ import AgentGit
 import AgentPolicy
 import AgentSystem
 import Logging
-import NIOPosix
 import ServiceLifecycle
 
 /// Start-up and life of the agent: load the token, read the configuration, check what needs the
@@ -61,12 +60,13 @@ public enum AgentRuntime {
 
         let github = GitHubClient(apiURL: configuration.githubAPIURL, caFile: configuration.caFile, secret: secret)
         let status = StatusService(configuration: configuration, secret: secret, github: github, startedAt: startedAt)
-        // libgit2 blocks: it gets threads of its own, never the event loops'.
-        let gitPool = NIOThreadPool(numberOfThreads: 4)
-        gitPool.start()
+        // libgit2 blocks: it gets threads of its own (large stacks), never the event loops'.
+        let gitThreads = BlockingWorkThreads(
+            stackSize: GitLimits.threadStackSize, maximumActive: GitLimits.maximumActiveOperations, maximumThreads: GitLimits.maximumThreads)
         let git = GitService(
-            configuration: configuration, secret: secret, pool: gitPool, audit: audit,
-            temporaryDirectory: ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+            configuration: configuration, secret: secret, threads: gitThreads, audit: audit,
+            temporaryDirectory: ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp",
+            deletedTips: DeletedBranchTips()
         )
         let listener = FrameListener.make(
             path: configuration.gitSocketPath,
@@ -90,18 +90,20 @@ public enum AgentRuntime {
         )
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: listener), .init(service: proxy), .init(service: egress)], gracefulShutdownSignals: [.sigterm, .sigint],
+                // Last, so that it stops first: it ends every git wait before the listeners drain.
+                services: [.init(service: listener), .init(service: proxy), .init(service: egress), .init(service: GitThreadsShutdown(threads: gitThreads))],
+                gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "lifecycle") { _ in SwiftLogNoOpLogHandler() })
         )
         do {
             try await group.run()
         } catch {
             await github.shutdown()
-            try? await gitPool.shutdownGracefully()
+            gitThreads.shutdown()
             throw StartupError(description: "AGENT_SOCKET_DIR: cannot serve \(configuration.socketDirectory): \(redactor.redact(String(describing: error)))")
         }
         await github.shutdown()
-        try? await gitPool.shutdownGracefully()
+        gitThreads.shutdown()
         logger.info("stopped")
     }
 }

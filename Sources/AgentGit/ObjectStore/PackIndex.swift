@@ -1,0 +1,135 @@
+import AgentSystem
+
+/// A pack's `.idx` file (version 2), read with positioned reads: the 1 KiB fan-out table is kept
+/// in memory, ids and offsets are read as needed, so memory does not grow with the pack.
+///
+/// Layout (`Documentation/gitformat-pack.txt`): magic `\377tOc`, version 2, 256 fan-out counts,
+/// N ids (sorted), N CRCs, N 4-byte offsets (top bit set: index into the 8-byte table), the 8-byte
+/// offsets, the pack's checksum, the index's checksum. The size must match that layout exactly.
+final class PackIndex {
+    let file: ContainedFile
+    let count: Int
+    let packChecksum: [UInt8]
+    private let fanout: [Int]
+    private let largeOffsetCount: Int
+
+    private static let headerSize = 8
+    private static let fanoutSize = 256 * 4
+    private static let idsStart = Int64(headerSize + fanoutSize)
+    /// Ids read at once when a fan-out bucket is small enough.
+    private static let rangeReadLimit = 512
+
+    init(file: ContainedFile, size: Int64) throws(ObjectStoreError) {
+        self.file = file
+        let minimum = Int64(Self.headerSize + Self.fanoutSize + 2 * RawObjectID.byteCount)
+        guard size >= minimum else { throw .corrupt(path: file.displayPath, problem: "it is too short for a pack index") }
+        var header = [UInt8](repeating: 0, count: Self.headerSize + Self.fanoutSize)
+        try Self.readExactly(file, into: &header, at: 0)
+        guard Array(header[0..<4]) == [0xFF, 0x74, 0x4F, 0x63] else {
+            throw .corrupt(path: file.displayPath, problem: "it is not a version 2 pack index (git writes version 2 since 2007)")
+        }
+        guard Self.uint32(header, 4) == 2 else { throw .corrupt(path: file.displayPath, problem: "unsupported pack index version") }
+        var fanout: [Int] = []
+        fanout.reserveCapacity(256)
+        for bucket in 0..<256 {
+            let value = Self.uint32(header, Self.headerSize + 4 * bucket)
+            guard value >= (fanout.last ?? 0) else { throw .corrupt(path: file.displayPath, problem: "its fan-out table is not sorted") }
+            fanout.append(value)
+        }
+        count = fanout[255]
+        let fixed = minimum + Int64(count) * 28
+        guard size >= fixed, (size - fixed) % 8 == 0, (size - fixed) / 8 <= Int64(count) else {
+            throw .corrupt(path: file.displayPath, problem: "its size does not match the \(count) objects it lists")
+        }
+        largeOffsetCount = Int((size - fixed) / 8)
+        self.fanout = fanout
+        var trailer = [UInt8](repeating: 0, count: RawObjectID.byteCount)
+        try Self.readExactly(file, into: &trailer, at: size - Int64(2 * RawObjectID.byteCount))
+        packChecksum = trailer
+    }
+
+    /// The position of `id` in the index, or `nil`.
+    func position(of id: RawObjectID) throws(ObjectStoreError) -> Int? {
+        let (low, high) = bucket(id.firstByte)
+        let first = try firstPosition(notBelow: id, from: low, to: high)
+        guard first < high, try self.id(at: first) == id else { return nil }
+        return first
+    }
+
+    /// Up to `limit` ids that start with the first `hexDigits` digits of `prefix`.
+    func ids(withPrefix prefix: RawObjectID, hexDigits: Int, limit: Int) throws(ObjectStoreError) -> [RawObjectID] {
+        let (low, high) = bucket(prefix.firstByte)
+        var position = try firstPosition(notBelow: prefix, from: low, to: high)
+        var found: [RawObjectID] = []
+        while position < high, found.count < limit {
+            let candidate = try id(at: position)
+            guard candidate.hasPrefix(prefix, hexDigits: hexDigits) else { break }
+            found.append(candidate)
+            position += 1
+        }
+        return found
+    }
+
+    /// The id at `position` (0 ..< count).
+    func id(at position: Int) throws(ObjectStoreError) -> RawObjectID {
+        var bytes = [UInt8](repeating: 0, count: RawObjectID.byteCount)
+        try Self.readExactly(file, into: &bytes, at: Self.idsStart + Int64(position) * 20)
+        return bytes.withUnsafeBytes { RawObjectID($0) }
+    }
+
+    /// Where the object at `position` starts in the pack.
+    func packOffset(at position: Int) throws(ObjectStoreError) -> Int64 {
+        var bytes = [UInt8](repeating: 0, count: 4)
+        try Self.readExactly(file, into: &bytes, at: Self.idsStart + Int64(count) * 24 + Int64(position) * 4)
+        let value = Self.uint32(bytes, 0)
+        guard value & 0x8000_0000 != 0 else { return Int64(value) }
+        let large = value & 0x7FFF_FFFF
+        guard large < largeOffsetCount else { throw .corrupt(path: file.displayPath, problem: "an offset points past its table") }
+        var wide = [UInt8](repeating: 0, count: 8)
+        try Self.readExactly(file, into: &wide, at: Self.idsStart + Int64(count) * 28 + Int64(large) * 8)
+        let offset = wide.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard offset < UInt64(Int64.max) else { throw .corrupt(path: file.displayPath, problem: "an offset is out of range") }
+        return Int64(offset)
+    }
+
+    private func bucket(_ firstByte: Int) -> (Int, Int) {
+        (firstByte == 0 ? 0 : fanout[firstByte - 1], fanout[firstByte])
+    }
+
+    /// The first position in `low ..< high` whose id is not below `id` (binary search; a small
+    /// range is read in one go).
+    private func firstPosition(notBelow id: RawObjectID, from low: Int, to high: Int) throws(ObjectStoreError) -> Int {
+        var low = low
+        var high = high
+        while high - low > Self.rangeReadLimit {
+            let middle = low + (high - low) / 2
+            if try self.id(at: middle) < id { low = middle + 1 } else { high = middle }
+        }
+        guard high > low else { return low }
+        var bytes = [UInt8](repeating: 0, count: (high - low) * 20)
+        try Self.readExactly(file, into: &bytes, at: Self.idsStart + Int64(low) * 20)
+        return bytes.withUnsafeBytes { raw in
+            var first = 0
+            var last = high - low
+            while first < last {
+                let middle = first + (last - first) / 2
+                if RawObjectID(raw, at: middle * 20) < id { first = middle + 1 } else { last = middle }
+            }
+            return low + first
+        }
+    }
+
+    static func readExactly(_ file: ContainedFile, into bytes: inout [UInt8], at offset: Int64) throws(ObjectStoreError) {
+        let count: Int
+        do {
+            count = try bytes.withMutableBytes { (raw) throws(ContainedFileError) -> Int in try file.read(into: raw, at: offset) }
+        } catch {
+            throw .file(error)
+        }
+        guard count == bytes.count else { throw .corrupt(path: file.displayPath, problem: "it is shorter than its header says") }
+    }
+
+    static func uint32(_ bytes: [UInt8], _ offset: Int) -> Int {
+        Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+    }
+}

@@ -1,0 +1,61 @@
+import AgentSystem
+
+extension ViewRepository {
+    /// Copies the packs a fetch wrote into this view (`pack-<hash>.pack` and `.idx`) into the
+    /// workspace's `objects/pack`, by descriptor: each file is created exclusively under a
+    /// temporary name (nothing existing is followed or replaced), written, flushed, then renamed
+    /// within that directory, the `.pack` before its `.idx` as git does, so that a reader never
+    /// sees an index without its pack. A pack already there (same name, same content) is kept.
+    /// - Returns: the names of the packs installed.
+    public func installNewPacks(into destination: ContainedDirectory) throws(WorkspaceError) -> [String] {
+        let source: ContainedDirectory
+        let names: [String]
+        do {
+            source = try packDirectory()
+            names = try source.entryNames(limit: 10_000)
+        } catch {
+            throw WorkspaceError(.agentFailed, "the agent cannot read the fetched pack: \(error)")
+        }
+        var installed: [String] = []
+        for name in names.sorted() where name.hasPrefix("pack-") && name.hasSuffix(".pack") {
+            let base = String(name.dropLast(5))
+            guard names.contains(base + ".idx") else { continue }
+            try Self.copy(base + ".pack", from: source, to: destination)
+            try Self.copy(base + ".idx", from: source, to: destination)
+            installed.append(base)
+        }
+        if !installed.isEmpty {
+            do { try destination.synchronize() } catch { throw WorkspaceError(.refused, "\(error)") }
+        }
+        return installed
+    }
+
+    private static func copy(_ name: String, from source: ContainedDirectory, to destination: ContainedDirectory) throws(WorkspaceError) {
+        let input: ContainedFile
+        do { input = try source.file(name) } catch { throw WorkspaceError(.agentFailed, "the agent cannot read the fetched pack: \(error)") }
+        let temporary = "tmp_agent_\(name)_\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            let output = try destination.createExclusive(temporary, mode: 0o444)
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var offset: Int64 = 0
+            while true {
+                let count = try buffer.withMutableBytes { (raw) throws(ContainedFileError) -> Int in try input.read(into: raw, at: offset) }
+                if count == 0 { break }
+                try buffer[0..<count].withBytes { (raw) throws(ContainedFileError) in try output.append(raw) }
+                offset += Int64(count)
+            }
+            try output.synchronize()
+        } catch {
+            try? destination.remove(temporary)
+            throw WorkspaceError(.refused, "the fetched pack cannot be written to the workspace: \(error)")
+        }
+        do {
+            try destination.move(temporary, to: name, in: destination)
+        } catch  where error.isAlreadyExisting {
+            try? destination.remove(temporary)  // EEXIST: the same pack (named by its checksum) is already there
+        } catch {
+            try? destination.remove(temporary)
+            throw WorkspaceError(.refused, "the fetched pack cannot be added to the workspace: \(error)")
+        }
+    }
+}
