@@ -21,6 +21,7 @@ public enum ObjectStoreError: Error, Hashable, Sendable, CustomStringConvertible
         case .tooLarge(let id, let size, let limit):
             "object \(id) is \(ByteCount(size)), larger than the \(ByteCount(limit)) an object may be"
         case .corrupt(let path, let problem): "\(path) is not a valid git file: \(problem)"
+        case .file(let error) where error.kind == .escapes: "\(error.path) leads outside the workspace (a link or '..')"
         case .file(let error): error.description
         case .stopped(let reason): reason
         }
