@@ -6,6 +6,12 @@ struct LayoutReader {
     let workspace: String
     let limits: WorkspaceLimits
 
+    /// A directory listing's error; too many entries is worded as such.
+    private func entriesError(_ error: ContainedFileError) -> WorkspaceError {
+        guard case .tooLarge(let limit) = error.kind else { return WorkspaceError(error, workspace: workspace) }
+        return WorkspaceError(.tooMany, "\(error.path) holds more than \(limit) entries, more than the agent reads")
+    }
+
     /// The whole regular file at `relative`, or `nil` when it does not exist.
     func readIfPresent(_ relative: String, limit: Int) throws(WorkspaceError) -> [UInt8]? {
         do {
