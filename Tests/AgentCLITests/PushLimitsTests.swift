@@ -97,4 +97,19 @@ struct PushLimitsTests {
         #expect(result.stderr.contains("object \(blob) is 200 MiB; one object may be at most 100 MiB"), "\(result.output)")
         #expect(try Self.agentPeakKiB(scenario) < 500 * 1024)
     }
+
+    /// `^{/regex}` and `:/regex` would run the client's regular expression over every commit
+    /// message, where no deadline reaches: refused before resolving.
+    @Test(arguments: ["HEAD^{/(a*)*b}", ":/(a*)*b"])
+    func commitMessageSearchesAreNotRun(_ source: String) async throws {
+        let scenario = try await GitScenario.start()
+        let app = try await scenario.clone()
+        let reply = try AgentRequest.send(
+            scenario,
+            ["operation": "push", "url": "https://github.com/o/app.git", "git_dir": app + "/.git", "refspec": "\(source):refs/heads/claude/search"])
+        #expect(
+            reply.values(for: "error") == [
+                "refs/heads/claude/search src refspec \(source) searches commit messages, which the agent does not do; name a branch, tag or commit"
+            ], "\(reply)")
+    }
 }

@@ -11,11 +11,21 @@ struct PushFactsGatherer {
     let repositoryName: String
     let settings: PolicySettings
 
+    /// `:/text` and `^{/text}` run a client-supplied regular expression over every commit message,
+    /// which no deadline can interrupt; git hands the helper ref names and ids, not these.
+    static func isMessageSearch(_ revision: String) -> Bool {
+        revision.hasPrefix(":/") || revision.contains("{/")
+    }
+
     func facts(for refspec: PushRefspec) -> PushFacts {
         var newID: ObjectID?
         var problem: String?
         if let source = refspec.source {
-            do { newID = try repository.resolve(source) } catch { problem = error.message }
+            if Self.isMessageSearch(source) {
+                problem = "src refspec \(source) searches commit messages, which the agent does not do; name a branch, tag or commit"
+            } else {
+                do { newID = try repository.resolve(source) } catch { problem = error.message }
+            }
         }
         let fullName = (try? RefName.parse(refspec.destination).get())?.fullName ?? refspec.destination
         let remoteID = advertised[fullName]
