@@ -197,4 +197,24 @@ struct ContainmentTests {
         #expect(fetched.status == 0, "\(fetched.output)")
         scenario.expectNoCanary(worktreePush, fetched)
     }
+
+    /// Files the agent never reads may be anything: a link out, a FIFO. The push and fetch go on.
+    @Test func filesTheAgentNeverReadsMayBeAnything() async throws {
+        let setup = try await Self.setUp()
+        let git = setup.gitDirectory
+        try FileManager.default.removeItem(atPath: git + "/config")
+        try FileManager.default.createSymbolicLink(atPath: git + "/config", withDestinationPath: setup.outside.sub("secret.txt"))
+        for fifo in ["objects/info/commit-graph", "objects/pack/multi-pack-index", "shallow", "info/grafts", "description"] {
+            try? FileManager.default.removeItem(atPath: git + "/" + fifo)
+            #expect(mkfifo(git + "/" + fifo, 0o644) == 0, "\(fifo)")
+        }
+        let url = "https://github.com/o/app.git"
+        let push = try AgentRequest.send(
+            setup.scenario, ["operation": "push", "url": url, "git_dir": git, "refspec": "\(setup.workspaceCommit):refs/heads/claude/work"])
+        #expect(push.values(for: "ok") == ["refs/heads/claude/work"], "\(push)")
+        let fetch = try AgentRequest.send(
+            setup.scenario, ["operation": "fetch", "url": url, "git_dir": git, "want": try #require(try await setup.scenario.serverRef("refs/heads/main"))])
+        #expect(fetch["status"] == "ok", "\(fetch)")
+        #expect(!setup.scenario.agent.auditLog.contains("SECRET-LINE"))
+    }
 }
