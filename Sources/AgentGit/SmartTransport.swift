@@ -63,12 +63,20 @@ enum SmartTransport {
                 guard let stream else { return }
                 let own = UnsafeMutableRawPointer(stream).assumingMemoryBound(to: agent_subtransport_stream.self)
                 own.pointee.inner?.pointee.free?(own.pointee.inner)
+                if let pending = own.pointee.pending {
+                    UnsafeMutableRawPointer(pending).deallocate()
+                }
                 own.deinitialize(count: 1)
                 own.deallocate()
             }
             stream.pointee.inner = innerStream
             stream.pointee.owner = own.pointee.owner
             stream.pointee.service = Int32(service.rawValue)
+            if service == GIT_SERVICE_RECEIVEPACK {
+                stream.pointee.pending = UnsafeMutableRawPointer.allocate(byteCount: SmartTransport.pendingCapacity, alignment: 16).assumingMemoryBound(
+                    to: CChar.self)
+                stream.pointee.pending_capacity = SmartTransport.pendingCapacity
+            }
             out?.pointee = UnsafeMutableRawPointer(stream).assumingMemoryBound(to: git_smart_subtransport_stream.self)
             return 0
         }
@@ -79,6 +87,8 @@ enum SmartTransport {
                 guard let stream else { return -1 }
                 let own = UnsafeMutableRawPointer(stream).assumingMemoryBound(to: agent_subtransport_stream.self)
                 guard let inner = own.pointee.inner, let innerRead = inner.pointee.read else { return -1 }
+                let flushed = flush(own)  // the request body is complete once libgit2 reads the answer
+                if flushed != 0 { return flushed }
                 let result = innerRead(inner, buffer, size, bytesRead)
                 if result == 0, own.pointee.service == Int32(GIT_SERVICE_RECEIVEPACK_LS.rawValue), let buffer, let count = bytesRead?.pointee,
                     count > 0, let observer = observer(own.pointee.owner)
@@ -98,7 +108,7 @@ enum SmartTransport {
         let isFirstCommandWrite = own.pointee.service == Int32(GIT_SERVICE_RECEIVEPACK.rawValue) && own.pointee.has_written == 0
         own.pointee.has_written = 1
         guard isFirstCommandWrite, let observer = observer(own.pointee.owner), observer.isAtomicPush, let buffer else {
-            return innerWrite(inner, buffer, length)
+            return gather(own, buffer, length, inner: inner, innerWrite: innerWrite)
         }
         let commands = buffer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
         guard let atomic = PktLine.addingAtomic(to: commands) else {
@@ -106,7 +116,43 @@ enum SmartTransport {
             return -1
         }
         return atomic.withUnsafeBytes { raw in
-            innerWrite(inner, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+            gather(own, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, inner: inner, innerWrite: innerWrite)
         }
+    }
+
+    /// Bytes gathered per HTTP chunk of a push body.
+    static let pendingCapacity = 256 * 1024
+
+    private typealias InnerWrite = @convention(c) (UnsafeMutablePointer<git_smart_subtransport_stream>?, UnsafePointer<CChar>?, Int) -> Int32
+
+    /// Appends to the stream's pending bytes, handing them on whenever the buffer is full (a
+    /// stream without a buffer writes straight through).
+    private static func gather(
+        _ own: UnsafeMutablePointer<agent_subtransport_stream>,
+        _ bytes: UnsafePointer<CChar>?,
+        _ length: Int,
+        inner: UnsafeMutablePointer<git_smart_subtransport_stream>,
+        innerWrite: InnerWrite
+    ) -> Int32 {
+        guard let pending = own.pointee.pending, let bytes else { return innerWrite(inner, bytes, length) }
+        let capacity = own.pointee.pending_capacity
+        if own.pointee.pending_length + length > capacity {
+            let flushed = flush(own)
+            if flushed != 0 { return flushed }
+        }
+        if length >= capacity { return innerWrite(inner, bytes, length) }
+        (pending + own.pointee.pending_length).update(from: bytes, count: length)
+        own.pointee.pending_length += length
+        return 0
+    }
+
+    /// Hands the pending bytes to the HTTP stream.
+    private static func flush(_ own: UnsafeMutablePointer<agent_subtransport_stream>) -> Int32 {
+        guard let pending = own.pointee.pending, own.pointee.pending_length > 0, let inner = own.pointee.inner,
+            let innerWrite = inner.pointee.write
+        else { return 0 }
+        let length = own.pointee.pending_length
+        own.pointee.pending_length = 0
+        return innerWrite(inner, pending, length)
     }
 }

@@ -43,7 +43,9 @@ public final class ViewRepository {
             var odb: OpaquePointer?
             try GitError.check(git_repository_odb(&odb, pointer), "opening the private repository's objects")
             defer { git_odb_free(odb) }
-            if let odb { try ObjectBackend.attach(store, to: odb, priority: 0) }
+            // Asked first: libgit2's own backends (the view's, empty until a fetch lands) look for
+            // loose files with a system call per object.
+            if let odb { try ObjectBackend.attach(store, to: odb, priority: 3) }
         } catch {
             throw WorkspaceError(.agentFailed, "the agent cannot prepare its private repository: \(error.message)")
         }

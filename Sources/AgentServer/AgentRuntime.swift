@@ -63,10 +63,12 @@ public enum AgentRuntime {
         // libgit2 blocks: it gets threads of its own (large stacks), never the event loops'.
         let gitThreads = BlockingWorkThreads(
             stackSize: GitLimits.threadStackSize, maximumActive: GitLimits.maximumActiveOperations, maximumThreads: GitLimits.maximumThreads)
+        // Tips of branches deleted while ALLOW_FORCE_PUSH=false: one memory for every door that deletes.
+        let deletedTips = DeletedBranchTips()
         let git = GitService(
             configuration: configuration, secret: secret, threads: gitThreads, audit: audit,
             temporaryDirectory: ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp",
-            deletedTips: DeletedBranchTips()
+            deletedTips: deletedTips
         )
         let listener = FrameListener.make(
             path: configuration.gitSocketPath,

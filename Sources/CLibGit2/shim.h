@@ -20,13 +20,18 @@ typedef struct agent_subtransport {
     void *owner;
 } agent_subtransport;
 
-/// One stream of `agent_subtransport`, wrapping the HTTP stream for the same service.
+/// One stream of `agent_subtransport`, wrapping the HTTP stream for the same service. A push's
+/// request body is gathered in `pending` (libgit2 writes it an object at a time, each write one
+/// HTTP chunk) and handed on in large pieces.
 typedef struct agent_subtransport_stream {
     git_smart_subtransport_stream parent;
     git_smart_subtransport_stream *inner;
     void *owner;
     int service;
     int has_written;
+    char *pending;
+    size_t pending_length;
+    size_t pending_capacity;
 } agent_subtransport_stream;
 
 // `git_libgit2_opts` is C-variadic, which Swift cannot call: one typed wrapper per option we use.

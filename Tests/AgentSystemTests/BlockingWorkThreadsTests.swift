@@ -73,22 +73,29 @@ struct BlockingWorkThreadsTests {
 
     @Test func atMostTheActiveLimitRunsAtOnce() async throws {
         let threads = BlockingWorkThreads(stackSize: 1 << 20, maximumActive: 2, maximumThreads: 8)
+        let gate = Gate()
         let running = Box((now: 0, most: 0))
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<8 {
-                group.addTask {
-                    _ = await threads.run(onAbandon: {}) {
-                        running.value.withLock {
-                            $0.now += 1
-                            $0.most = max($0.most, $0.now)
+        let jobs = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        _ = await threads.run(onAbandon: {}) {
+                            running.value.withLock {
+                                $0.now += 1
+                                $0.most = max($0.most, $0.now)
+                            }
+                            gate.wait()
+                            running.value.withLock { $0.now -= 1 }
                         }
-                        usleep(20_000)
-                        running.value.withLock { $0.now -= 1 }
                     }
                 }
             }
         }
+        try await gate.waitUntilEntered(2)  // two run at once while the gate is shut
+        gate.open()
+        await jobs.value
         #expect(running.value.withLock { $0.most } == 2)
+        #expect(gate.entered.withLock { $0 } == 6)
     }
 }
 

@@ -37,7 +37,12 @@ final class PackFile {
         let size: Int
         /// Where the compressed data starts.
         let dataOffset: Int64
+        /// The first compressed bytes, read together with the header (saves a read per object).
+        let prefetched: ArraySlice<UInt8>
     }
+
+    /// Bytes read at an entry's start: its header and, for most objects, all their data.
+    static let entryReadSize = 4096
 
     let index: PackIndex
     let file: ContainedFile
@@ -78,7 +83,7 @@ final class PackFile {
     /// Reads the header of the entry at `offset`.
     func entry(at offset: Int64) throws(ObjectStoreError) -> Entry {
         guard offset >= 12, offset < dataEnd else { throw corrupt("an object offset is out of range") }
-        var bytes = [UInt8](repeating: 0, count: Int(min(32, dataEnd - offset)))
+        var bytes = [UInt8](repeating: 0, count: Int(min(Int64(Self.entryReadSize), dataEnd - offset)))
         try PackIndex.readExactly(file, into: &bytes, at: offset)
         var position = 0
         var byte = bytes[position]
@@ -117,12 +122,14 @@ final class PackFile {
         default:
             throw corrupt("an object has unknown type \(type)")
         }
-        return Entry(offset: offset, representation: representation, size: size, dataOffset: offset + Int64(position))
+        return Entry(
+            offset: offset, representation: representation, size: size, dataOffset: offset + Int64(position), prefetched: bytes[position...])
     }
 
     /// A zlib stream over an entry's compressed data.
     func stream(for entry: Entry) throws(ObjectStoreError) -> ZlibStream {
-        try ZlibStream(file: file, offset: entry.dataOffset, end: dataEnd, chunkSize: entry.size > 1 << 20 ? 256 * 1024 : 16 * 1024)
+        try ZlibStream(
+            file: file, offset: entry.dataOffset, end: dataEnd, chunkSize: entry.size > 1 << 20 ? 256 * 1024 : 16 * 1024, initial: entry.prefetched)
     }
 
     private func corrupt(_ problem: String) -> ObjectStoreError {

@@ -1,7 +1,9 @@
 import AgentSystem
+import Synchronization
 
-/// A pack's `.idx` file (version 2), read with positioned reads: the 1 KiB fan-out table is kept
-/// in memory, ids and offsets are read as needed, so memory does not grow with the pack.
+/// A pack's `.idx` file (version 2), read with positioned reads, never mapped. The 1 KiB fan-out
+/// table is kept in memory; so are the id and offset tables when they take at most
+/// `memoryLimit` (read once, on the first lookup); a larger index is searched with reads.
 ///
 /// Layout (`Documentation/gitformat-pack.txt`): magic `\377tOc`, version 2, 256 fan-out counts,
 /// N ids (sorted), N CRCs, N 4-byte offsets (top bit set: index into the 8-byte table), the 8-byte
@@ -12,6 +14,12 @@ final class PackIndex {
     let packChecksum: [UInt8]
     private let fanout: [Int]
     private let largeOffsetCount: Int
+    /// The ids (20 bytes each) and 4-byte offsets, once read.
+    private let tables = Mutex<(ids: [UInt8], offsets: [UInt8])?>(nil)
+    private let keepsTablesInMemory: Bool
+
+    /// The most memory the id and offset tables of one index may take (24 bytes an object).
+    static let memoryLimit = 64 << 20
 
     private static let headerSize = 8
     private static let fanoutSize = 256 * 4
@@ -42,6 +50,7 @@ final class PackIndex {
             throw .corrupt(path: file.displayPath, problem: "its size does not match the \(count) objects it lists")
         }
         largeOffsetCount = Int((size - fixed) / 8)
+        keepsTablesInMemory = count * 24 <= Self.memoryLimit
         self.fanout = fanout
         var trailer = [UInt8](repeating: 0, count: RawObjectID.byteCount)
         try Self.readExactly(file, into: &trailer, at: size - Int64(2 * RawObjectID.byteCount))
@@ -70,8 +79,22 @@ final class PackIndex {
         return found
     }
 
+    /// The tables in memory (read on first use), or `nil` for an index too large to keep.
+    private func memoryTables() throws(ObjectStoreError) -> (ids: [UInt8], offsets: [UInt8])? {
+        guard keepsTablesInMemory else { return nil }
+        if let loaded = tables.withLock({ $0 }) { return loaded }
+        var ids = [UInt8](repeating: 0, count: count * 20)
+        try Self.readExactly(file, into: &ids, at: Self.idsStart)
+        var offsets = [UInt8](repeating: 0, count: count * 4)
+        try Self.readExactly(file, into: &offsets, at: Self.idsStart + Int64(count) * 24)
+        let loaded = (ids, offsets)
+        tables.withLock { $0 = loaded }
+        return loaded
+    }
+
     /// The id at `position` (0 ..< count).
     func id(at position: Int) throws(ObjectStoreError) -> RawObjectID {
+        if let tables = try memoryTables() { return tables.ids.withUnsafeBytes { RawObjectID($0, at: position * 20) } }
         var bytes = [UInt8](repeating: 0, count: RawObjectID.byteCount)
         try Self.readExactly(file, into: &bytes, at: Self.idsStart + Int64(position) * 20)
         return bytes.withUnsafeBytes { RawObjectID($0) }
@@ -79,9 +102,14 @@ final class PackIndex {
 
     /// Where the object at `position` starts in the pack.
     func packOffset(at position: Int) throws(ObjectStoreError) -> Int64 {
-        var bytes = [UInt8](repeating: 0, count: 4)
-        try Self.readExactly(file, into: &bytes, at: Self.idsStart + Int64(count) * 24 + Int64(position) * 4)
-        let value = Self.uint32(bytes, 0)
+        let value: Int
+        if let tables = try memoryTables() {
+            value = Self.uint32(tables.offsets, position * 4)
+        } else {
+            var bytes = [UInt8](repeating: 0, count: 4)
+            try Self.readExactly(file, into: &bytes, at: Self.idsStart + Int64(count) * 24 + Int64(position) * 4)
+            value = Self.uint32(bytes, 0)
+        }
         guard value & 0x8000_0000 != 0 else { return Int64(value) }
         let large = value & 0x7FFF_FFFF
         guard large < largeOffsetCount else { throw .corrupt(path: file.displayPath, problem: "an offset points past its table") }
@@ -99,6 +127,9 @@ final class PackIndex {
     /// The first position in `low ..< high` whose id is not below `id` (binary search; a small
     /// range is read in one go).
     private func firstPosition(notBelow id: RawObjectID, from low: Int, to high: Int) throws(ObjectStoreError) -> Int {
+        if let tables = try memoryTables() {
+            return tables.ids.withUnsafeBytes { raw in Self.firstPosition(notBelow: id, in: raw, from: low, to: high) }
+        }
         var low = low
         var high = high
         while high - low > Self.rangeReadLimit {
@@ -108,15 +139,18 @@ final class PackIndex {
         guard high > low else { return low }
         var bytes = [UInt8](repeating: 0, count: (high - low) * 20)
         try Self.readExactly(file, into: &bytes, at: Self.idsStart + Int64(low) * 20)
-        return bytes.withUnsafeBytes { raw in
-            var first = 0
-            var last = high - low
-            while first < last {
-                let middle = first + (last - first) / 2
-                if RawObjectID(raw, at: middle * 20) < id { first = middle + 1 } else { last = middle }
-            }
-            return low + first
+        return bytes.withUnsafeBytes { raw in low + Self.firstPosition(notBelow: id, in: raw, from: 0, to: high - low) }
+    }
+
+    /// Binary search over ids laid out 20 bytes apart in `raw`.
+    private static func firstPosition(notBelow id: RawObjectID, in raw: UnsafeRawBufferPointer, from low: Int, to high: Int) -> Int {
+        var first = low
+        var last = high
+        while first < last {
+            let middle = first + (last - first) / 2
+            if RawObjectID(raw, at: middle * 20) < id { first = middle + 1 } else { last = middle }
         }
+        return first
     }
 
     static func readExactly(_ file: ContainedFile, into bytes: inout [UInt8], at offset: Int64) throws(ObjectStoreError) {

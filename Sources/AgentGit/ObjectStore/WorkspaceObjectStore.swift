@@ -24,6 +24,11 @@ final class WorkspaceObjectStore {
     let limits: ObjectLimits
     let control: OperationControl?
     private let cache: Mutex<DeltaBaseCache>
+    /// The kind of each pack entry whose delta chain was walked (a delta has its base's kind).
+    private let kinds = Mutex<[DeltaBaseCache.Key: ObjectKind]>([:])
+    private static let kindCacheLimit = 1 << 20
+    /// Rebuilt objects up to this size are kept too: libgit2 reads each object it packs twice.
+    private static let rebuiltObjectCacheLimit = 64 * 1024
     private let packs: [PackFile]
 
     init(directories: [Directory], limits: ObjectLimits, control: OperationControl?) {
@@ -101,19 +106,31 @@ final class WorkspaceObjectStore {
         var size = first.size
         if case .whole = first.representation {} else { size = try deltaHeader(pack, first).resultSize }
         var current = (pack, first)
+        var walked: [DeltaBaseCache.Key] = []
         for _ in 0...limits.maximumDeltaChain {
+            let key = DeltaBaseCache.Key(pack: current.0.number, offset: current.1.offset)
+            var kind = kinds.withLock { $0[key] }
             switch current.1.representation {
-            case .whole(let kind):
-                return (kind, size)
+            case .whole(let whole):
+                kind = whole
             case .offsetDelta(let base):
-                current = (current.0, try current.0.entry(at: base))
+                if kind == nil { current = (current.0, try current.0.entry(at: base)) }
             case .referenceDelta(let base):
-                switch try locateBase(base, preferring: current.0) {
-                case .packed(let basePack, let baseOffset): current = (basePack, try basePack.entry(at: baseOffset))
-                case .loose(let opened):
-                    return (opened.kind, size)
+                if kind == nil {
+                    switch try locateBase(base, preferring: current.0) {
+                    case .packed(let basePack, let baseOffset): current = (basePack, try basePack.entry(at: baseOffset))
+                    case .loose(let opened): kind = opened.kind
+                    }
                 }
             }
+            if let kind {
+                kinds.withLock { kinds in
+                    if kinds.count + walked.count > Self.kindCacheLimit { kinds.removeAll() }
+                    for key in walked { kinds[key] = kind }
+                }
+                return (kind, size)
+            }
+            walked.append(key)
         }
         throw .corrupt(path: pack.file.displayPath, problem: "a delta chain is longer than \(limits.maximumDeltaChain)")
     }
@@ -132,7 +149,14 @@ final class WorkspaceObjectStore {
             guard chain.count <= limits.maximumDeltaChain else {
                 throw .corrupt(path: pack.file.displayPath, problem: "a delta chain is longer than \(limits.maximumDeltaChain)")
             }
-            if !chain.isEmpty, let cached = cache.withLock({ $0.get(.init(pack: current.pack.number, offset: current.offset)) }) {
+            if let cached = cache.withLock({ $0.get(.init(pack: current.pack.number, offset: current.offset)) }) {
+                if chain.isEmpty {
+                    // Rebuilt before (libgit2 reads an object to search deltas, then to write it).
+                    try checkSize(cached.bytes.count, id)
+                    guard let output = allocate(cached.bytes.count) else { throw .stopped("out of memory") }
+                    cached.bytes.withUnsafeBytes { output.copyMemory(from: $0) }
+                    return cached.kind
+                }
                 base = cached
                 break
             }
@@ -176,6 +200,10 @@ final class WorkspaceObjectStore {
                     if isLast {
                         guard let output = allocate(header.resultSize) else { throw .stopped("out of memory") }
                         try apply(deltaBytes, header, baseBytes, output, link.pack)
+                        if header.resultSize <= Self.rebuiltObjectCacheLimit {
+                            let copy = [UInt8](UnsafeRawBufferPointer(output))
+                            cache.withLock { $0.put(.init(pack: link.pack.number, offset: link.entry.offset), kind: base.kind, bytes: copy) }
+                        }
                         return nil
                     }
                     var bytes = [UInt8](repeating: 0, count: header.resultSize)

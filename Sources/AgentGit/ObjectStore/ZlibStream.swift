@@ -20,15 +20,22 @@ final class ZlibStream {
     ///   - offset: where the stream starts.
     ///   - end: where the region that may hold it ends (the stream must end before).
     ///   - chunkSize: bytes read at a time.
-    init(file: ContainedFile, offset: Int64, end: Int64, chunkSize: Int = 16 * 1024) throws(ObjectStoreError) {
+    ///   - initial: the stream's first bytes, already read (at `offset`).
+    init(file: ContainedFile, offset: Int64, end: Int64, chunkSize: Int = 16 * 1024, initial: ArraySlice<UInt8> = []) throws(ObjectStoreError) {
         self.file = file
-        self.position = offset
         self.end = end
         stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: max(64, chunkSize), alignment: 16)
+        let usable = Array(initial.prefix(Int(max(0, end - offset))))
+        chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: max(64, chunkSize, usable.count), alignment: 16)
+        self.position = offset + Int64(usable.count)
         guard agent_inflate_init(stream) == Z_OK else { throw .corrupt(path: file.displayPath, problem: "zlib could not start") }
         isInitialised = true
+        if !usable.isEmpty {
+            usable.withUnsafeBytes { chunk.copyMemory(from: $0) }
+            stream.pointee.next_in = chunk.baseAddress?.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_in = uInt(usable.count)
+        }
     }
 
     deinit {

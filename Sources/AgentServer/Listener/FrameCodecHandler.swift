@@ -106,6 +106,9 @@ final class FrameCodecHandler: ChannelDuplexHandler {
         isAwaitingRequest = true
         armDeadline(context: context)
         decodeIfAwaiting(context: context)
+        // A request that was already buffered (pipelined) is delivered now, outside any socket
+        // read: the async side hands reads on at "read complete", so say it.
+        if !isAwaitingRequest { context.fireChannelReadComplete() }
     }
 
     private func decodeIfAwaiting(context: ChannelHandlerContext) {
