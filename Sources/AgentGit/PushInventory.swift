@@ -10,11 +10,14 @@ public struct PushLimits: Hashable, Sendable {
     public var maximumObjectSize: Int
     /// All new objects together, uncompressed (GitHub refuses pushes over 2 GiB).
     public var maximumPushSize: Int
+    /// Objects walked in all: new ones and those of the remote's trees (memory for their ids).
+    public var maximumObjects: Int
 
-    public init(maximumTreeDepth: Int = 4096, maximumObjectSize: Int = 100 << 20, maximumPushSize: Int = 2 << 30) {
+    public init(maximumTreeDepth: Int = 4096, maximumObjectSize: Int = 100 << 20, maximumPushSize: Int = 2 << 30, maximumObjects: Int = 4_000_000) {
         self.maximumTreeDepth = maximumTreeDepth
         self.maximumObjectSize = maximumObjectSize
         self.maximumPushSize = maximumPushSize
+        self.maximumObjects = maximumObjects
     }
 }
 
@@ -23,6 +26,7 @@ public enum PushRefusal: Error, Hashable, Sendable, CustomStringConvertible {
     case treeTooDeep(tree: String, limit: Int)
     case objectTooLarge(id: String, size: Int, limit: Int)
     case pushTooLarge(size: Int, limit: Int)
+    case tooManyObjects(limit: Int)
     /// An object the push needs cannot be read (missing, damaged, or refused by the store).
     case unreadable(String)
 
@@ -31,6 +35,7 @@ public enum PushRefusal: Error, Hashable, Sendable, CustomStringConvertible {
         case .treeTooDeep: "tree-too-deep"
         case .objectTooLarge: "object-too-large"
         case .pushTooLarge: "push-too-large"
+        case .tooManyObjects: "too-many-objects"
         case .unreadable: "object-unreadable"
         }
     }
@@ -43,6 +48,7 @@ public enum PushRefusal: Error, Hashable, Sendable, CustomStringConvertible {
             "object \(id) is \(ByteCount(size)); one object may be at most \(ByteCount(limit)) (GitHub's limit for a file)"
         case .pushTooLarge(let size, let limit):
             "the push would send \(ByteCount(size)) of objects; a push may send at most \(ByteCount(limit)) (GitHub's limit)"
+        case .tooManyObjects(let limit): "the push would have the agent walk more than \(limit) objects (new ones and the remote's trees)"
         case .unreadable(let reason): reason
         }
     }
@@ -217,7 +223,7 @@ private struct TreeWalker {
                         try push(entryID, onto: &stack, marking: marking)
                     }
                 case GIT_OBJECT_BLOB:
-                    if marking { uninteresting.insert(id) } else if !uninteresting.contains(id) { try count(entryID) }
+                    if marking { try noteUninteresting(id) } else if !uninteresting.contains(id) { try count(entryID) }
                 default:
                     break  // a submodule's commit: never sent
                 }
@@ -247,14 +253,20 @@ private struct TreeWalker {
             throw .unreadable("tree \(ObjectID(oid)) cannot be read: \(GitError.lastMessage())")
         }
         let id = RawObjectID(oid)
-        if marking { uninteresting.insert(id) } else { try count(oid) }
+        if marking { try noteUninteresting(id) } else { try count(oid) }
         stack.append((id, tree, 0, 1))
+    }
+
+    private mutating func noteUninteresting(_ id: RawObjectID) throws(PushRefusal) {
+        guard uninteresting.insert(id).inserted else { return }
+        guard uninteresting.count + counted.count <= limits.maximumObjects else { throw .tooManyObjects(limit: limits.maximumObjects) }
     }
 
     /// Counts a new object once, its size from its header.
     private mutating func count(_ oid: git_oid) throws(PushRefusal) {
         let id = RawObjectID(oid)
         guard counted.insert(id).inserted else { return }
+        guard uninteresting.count + counted.count <= limits.maximumObjects else { throw .tooManyObjects(limit: limits.maximumObjects) }
         steps += 1
         if steps % 256 == 0, let reason = control?.stopReason { throw .unreadable(reason) }
         var copy = oid

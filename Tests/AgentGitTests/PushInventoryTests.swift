@@ -60,6 +60,9 @@ struct PushInventoryTests {
         #expect(throws: PushRefusal.objectTooLarge(id: bigBlob, size: 300_000, limit: 100_000)) {
             _ = try PushInventory.check(view.repository, sending: [second], remoteHas: [], limits: perObject, control: nil)
         }
+        #expect(throws: PushRefusal.tooManyObjects(limit: 3)) {
+            _ = try PushInventory.check(view.repository, sending: [second], remoteHas: [], limits: PushLimits(maximumObjects: 3), control: nil)
+        }
         let total = PushLimits(maximumPushSize: 250_000)
         #expect(throws: PushRefusal.self) {
             _ = try PushInventory.check(view.repository, sending: [second], remoteHas: [], limits: total, control: nil)

@@ -34,6 +34,7 @@ struct WorkspaceObjectStoreTests {
         case offsetDeltas = "a pack with offset deltas"
         case referenceDeltas = "a pack with reference deltas"
         case mixed = "two packs and loose objects"
+        case indexesSearchedWithReads = "packs whose indexes do not fit the memory budget"
     }
 
     @Test(arguments: Layout.allCases)
@@ -46,13 +47,13 @@ struct WorkspaceObjectStoreTests {
         case .offsetDeltas: try await fixture.git(["repack", "-q", "-a", "-d", "--window=50", "--depth=50"])
         case .referenceDeltas:
             try await fixture.git(["-c", "repack.useDeltaBaseOffset=false", "-c", "pack.useDeltaBaseOffset=false", "repack", "-q", "-a", "-d"])
-        case .mixed:
+        case .mixed, .indexesSearchedWithReads:
             try await fixture.git(["repack", "-q", "-a", "-d"])
             try await fixture.makeHistory(commits: 3, prefix: "second-")
             try await fixture.git(["repack", "-q", "-d"])
             try await fixture.makeHistory(commits: 2, prefix: "third-")
         }
-        let store = try store(fixture)
+        let store = try store(fixture, limits: ObjectLimits(indexMemoryBytes: layout == .indexesSearchedWithReads ? 0 : 128 << 20))
         let objects = try await fixture.allObjects()
         #expect(objects.count > 40)
         for (hex, object) in objects {

@@ -9,11 +9,20 @@ public struct ObjectLimits: Hashable, Sendable {
     public var maximumDeltaChain: Int
     /// Memory for rebuilt delta bases kept for reuse.
     public var deltaBaseCacheBytes: Int
+    /// Memory for pack index tables kept for fast lookups, over all packs (beyond it, indexes are
+    /// searched with reads).
+    public var indexMemoryBytes: Int
 
-    public init(maximumObjectSize: Int = 100 << 20, maximumDeltaChain: Int = 10_000, deltaBaseCacheBytes: Int = 32 << 20) {
+    public init(
+        maximumObjectSize: Int = 100 << 20,
+        maximumDeltaChain: Int = 10_000,
+        deltaBaseCacheBytes: Int = 32 << 20,
+        indexMemoryBytes: Int = 128 << 20
+    ) {
         self.maximumObjectSize = maximumObjectSize
         self.maximumDeltaChain = maximumDeltaChain
         self.deltaBaseCacheBytes = deltaBaseCacheBytes
+        self.indexMemoryBytes = indexMemoryBytes
     }
 }
 

@@ -3,7 +3,8 @@ import Synchronization
 
 /// A pack's `.idx` file (version 2), read with positioned reads, never mapped. The 1 KiB fan-out
 /// table is kept in memory; so are the id and offset tables when they take at most
-/// `memoryLimit` (read once, on the first lookup); a larger index is searched with reads.
+/// `memoryLimit` and the operation's `IndexMemoryBudget` has room (read once, on the first
+/// lookup); otherwise the index is searched with reads.
 ///
 /// Layout (`Documentation/gitformat-pack.txt`): magic `\377tOc`, version 2, 256 fan-out counts,
 /// N ids (sorted), N CRCs, N 4-byte offsets (top bit set: index into the 8-byte table), the 8-byte
@@ -14,9 +15,15 @@ final class PackIndex {
     let packChecksum: [UInt8]
     private let fanout: [Int]
     private let largeOffsetCount: Int
+    private enum TableState {
+        case undecided
+        case inMemory(ids: [UInt8], offsets: [UInt8])
+        case searchedWithReads
+    }
+
     /// The ids (20 bytes each) and 4-byte offsets, once read.
-    private let tables = Mutex<(ids: [UInt8], offsets: [UInt8])?>(nil)
-    private let keepsTablesInMemory: Bool
+    private let tables = Mutex(TableState.undecided)
+    private let budget: IndexMemoryBudget
 
     /// The most memory the id and offset tables of one index may take (24 bytes an object).
     static let memoryLimit = 64 << 20
@@ -27,8 +34,9 @@ final class PackIndex {
     /// Ids read at once when a fan-out bucket is small enough.
     private static let rangeReadLimit = 512
 
-    init(file: ContainedFile, size: Int64) throws(ObjectStoreError) {
+    init(file: ContainedFile, size: Int64, budget: IndexMemoryBudget) throws(ObjectStoreError) {
         self.file = file
+        self.budget = budget
         let minimum = Int64(Self.headerSize + Self.fanoutSize + 2 * RawObjectID.byteCount)
         guard size >= minimum else { throw .corrupt(path: file.displayPath, problem: "it is too short for a pack index") }
         var header = [UInt8](repeating: 0, count: Self.headerSize + Self.fanoutSize)
@@ -50,7 +58,6 @@ final class PackIndex {
             throw .corrupt(path: file.displayPath, problem: "its size does not match the \(count) objects it lists")
         }
         largeOffsetCount = Int((size - fixed) / 8)
-        keepsTablesInMemory = count * 24 <= Self.memoryLimit
         self.fanout = fanout
         var trailer = [UInt8](repeating: 0, count: RawObjectID.byteCount)
         try Self.readExactly(file, into: &trailer, at: size - Int64(2 * RawObjectID.byteCount))
@@ -81,15 +88,23 @@ final class PackIndex {
 
     /// The tables in memory (read on first use), or `nil` for an index too large to keep.
     private func memoryTables() throws(ObjectStoreError) -> (ids: [UInt8], offsets: [UInt8])? {
-        guard keepsTablesInMemory else { return nil }
-        if let loaded = tables.withLock({ $0 }) { return loaded }
+        switch tables.withLock({ $0 }) {
+        case .inMemory(let ids, let offsets): return (ids, offsets)
+        case .searchedWithReads: return nil
+        case .undecided: break
+        }
+        guard count * 24 <= Self.memoryLimit, budget.reserve(count * 24) else {
+            tables.withLock { $0 = .searchedWithReads }
+            return nil
+        }
         var ids = [UInt8](repeating: 0, count: count * 20)
         try Self.readExactly(file, into: &ids, at: Self.idsStart)
         var offsets = [UInt8](repeating: 0, count: count * 4)
         try Self.readExactly(file, into: &offsets, at: Self.idsStart + Int64(count) * 24)
-        let loaded = (ids, offsets)
-        tables.withLock { $0 = loaded }
-        return loaded
+        tables.withLock { state in
+            if case .undecided = state { state = .inMemory(ids: ids, offsets: offsets) } else { budget.release(count * 24) }
+        }
+        return (ids, offsets)
     }
 
     /// The id at `position` (0 ..< count).
@@ -165,5 +180,27 @@ final class PackIndex {
 
     static func uint32(_ bytes: [UInt8], _ offset: Int) -> Int {
         Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+    }
+}
+
+/// Memory one operation may spend on pack index tables, across all its packs (a workspace can
+/// hold many large, sparse index files).
+final class IndexMemoryBudget: Sendable {
+    private let remaining: Mutex<Int>
+
+    init(bytes: Int) {
+        remaining = Mutex(bytes)
+    }
+
+    func reserve(_ bytes: Int) -> Bool {
+        remaining.withLock { remaining in
+            guard bytes <= remaining else { return false }
+            remaining -= bytes
+            return true
+        }
+    }
+
+    func release(_ bytes: Int) {
+        remaining.withLock { $0 += bytes }
     }
 }

@@ -97,7 +97,7 @@ struct LayoutReader {
 
     /// The pack whose files are `base.idx` and `base.pack`; `nil` when the `.pack` is missing
     /// (git ignores an index alone too).
-    private func pack(at base: String, number: Int) throws(WorkspaceError) -> PackFile? {
+    private func pack(at base: String, number: Int, budget: IndexMemoryBudget) throws(WorkspaceError) -> PackFile? {
         let index: ContainedFile
         let data: ContainedFile
         let indexSize: Int64
@@ -112,7 +112,7 @@ struct LayoutReader {
             throw WorkspaceError(error, workspace: workspace)
         }
         do {
-            return try PackFile(index: PackIndex(file: index, size: indexSize), file: data, size: dataSize, number: number)
+            return try PackFile(index: PackIndex(file: index, size: indexSize, budget: budget), file: data, size: dataSize, number: number)
         } catch {
             throw WorkspaceError(error, workspace: workspace)
         }
@@ -128,7 +128,7 @@ struct LayoutReader {
 
     /// The packs of the object directory at `relative`: each `pack-*.idx` with its `.pack`,
     /// both regular files beneath the root, their structure checked.
-    func packs(in relative: String, numberedFrom first: Int) throws(WorkspaceError) -> [PackFile] {
+    func packs(in relative: String, numberedFrom first: Int, budget: IndexMemoryBudget) throws(WorkspaceError) -> [PackFile] {
         let names: [String]
         do {
             names = try root.directory(relative + "/pack").entryNames(limit: limits.directoryEntries)
@@ -143,7 +143,7 @@ struct LayoutReader {
                 throw WorkspaceError(.tooMany, "\(root.displayPath)/\(relative)/pack holds more than \(limits.packs) packs; run 'git repack -a -d' first")
             }
             let base = relative + "/pack/" + name.dropLast(4)
-            if let pack = try pack(at: base, number: first + packs.count) { packs.append(pack) }
+            if let pack = try pack(at: base, number: first + packs.count, budget: budget) { packs.append(pack) }
         }
         return packs
     }

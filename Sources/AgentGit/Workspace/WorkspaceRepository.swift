@@ -66,8 +66,9 @@ public final class WorkspaceRepository {
         let reader = LayoutReader(root: root, workspace: workspace.workspace, limits: limits)
         var directories: [WorkspaceObjectStore.Directory] = []
         var packCount = 0
+        let budget = IndexMemoryBudget(bytes: objectLimits.indexMemoryBytes)
         for relative in objectDirectories {
-            let packs = try reader.packs(in: relative, numberedFrom: packCount)
+            let packs = try reader.packs(in: relative, numberedFrom: packCount, budget: budget)
             packCount += packs.count
             guard packCount <= limits.packs else {
                 throw WorkspaceError(.tooMany, "\(displayPath) has more than \(limits.packs) packs; run 'git repack -a -d' (or 'git gc') first")
