@@ -14,9 +14,9 @@ struct GitLimits: Sendable {
 
     /// Threads for libgit2: stacks of 64 MiB (reserved, used as needed), so that the pack
     /// builder's recursion (one frame per tree level, at most `push.maximumTreeDepth`) has room
-    /// to spare; at most 16 operations at once, at most 64 threads counting abandoned ones.
+    /// to spare; at most 8 operations at once, at most 64 threads counting abandoned ones.
     static let threadStackSize = 64 << 20
-    static let maximumActiveOperations = 16
+    static let maximumActiveOperations = 8
     static let maximumThreads = 64
 
     func time(for operation: String) -> Duration {
