@@ -1,0 +1,6 @@
+import AgentWorkspaceGuard
+import Testing
+
+struct GitConfigParserTests {
+    @Test func placeholder() {}
+}
