@@ -30,6 +30,7 @@ final class WorkspaceGuardEngine {
     private var isWalkComplete = true
     private var dirtyGitDirectories: Set<String> = []
     private var dirtyWorkTrees: Set<String> = []
+    private var dirtyOwners: Set<String> = []
     private var needsFullWalk = false
     private var lastFullWalk = ContinuousClock.now
     private var retryAt: ContinuousClock.Instant?
@@ -106,13 +107,11 @@ final class WorkspaceGuardEngine {
                 retryAt = nil
                 checkAll()
                 nextCheck = ContinuousClock.now + Self.checkInterval
-            } else if !dirtyGitDirectories.isEmpty {
-                let dirty = dirtyGitDirectories
-                dirtyGitDirectories = []
+            } else {
+                let (owners, dirty) = (dirtyOwners, dirtyGitDirectories)
+                (dirtyOwners, dirtyGitDirectories) = ([], [])
+                for owner in owners { checkDotGit(owner) }
                 for path in dirty { check(gitDirectory: path) }
-                for owner in dotGitOwners where dirty.contains(WorkspacePaths.join(owner, ".git")) || dirty.contains(owner) {
-                    checkDotGit(owner)
-                }
             }
         }
     }
@@ -159,6 +158,7 @@ final class WorkspaceGuardEngine {
             dotGitOwners.formUnion(found.dotGitOwners)
         }
         dirtyGitDirectories.formUnion(found.gitDirectories)
+        dirtyOwners.formUnion(found.dotGitOwners)
         if !found.isComplete && isWalkComplete {
             logger.warning(
                 "workspace guard: the workspace has more than \(Self.directoryLimit) directories; repositories beyond the first \(Self.directoryLimit) (breadth first) are not guarded"
@@ -173,7 +173,7 @@ final class WorkspaceGuardEngine {
     }
 
     private func checkAll() {
-        dirtyGitDirectories = []
+        (dirtyOwners, dirtyGitDirectories) = ([], [])
         for owner in dotGitOwners { checkDotGit(owner) }
         for path in gitDirectories { check(gitDirectory: path) }
     }
