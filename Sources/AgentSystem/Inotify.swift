@@ -36,6 +36,11 @@ public final class Inotify: @unchecked Sendable {
         UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)
         | UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
+    /// Entries created, removed or renamed, and the directory itself removed or renamed: enough
+    /// to notice a new directory or `.git` without hearing about every file a build writes.
+    public static let entryChanges =
+        UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO) | UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
     private let descriptor: Int32
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 

@@ -43,14 +43,15 @@ final class ConfigFileGuard {
                 guard let content = reader.state(of: name, in: directory, at: directoryPath, withContent: true)?.content,
                     content != baseline.state.content, let problem = firstProblem(in: content, baseline: baseline)
                 else { return .done }
-                quarantine.moveAside(name, of: directory, origin: path, home: home, rule: "the file this link leads to now has \(problem)")
+                quarantine.moveAside(
+                    name, of: directory, origin: path, home: home, rule: "the file this link leads to now has \(problem)", expecting: state)
             } else {
-                quarantine.moveAside(name, of: directory, origin: path, home: home, rule: "\(name) is a symbolic link the session made")
+                quarantine.moveAside(name, of: directory, origin: path, home: home, rule: "\(name) is a symbolic link the session made", expecting: state)
             }
             return .done
         case .directory, .other:
             if baseline?.state.kind != state.kind {
-                quarantine.moveAside(name, of: directory, origin: path, home: home, rule: "\(name) is not a regular file")
+                quarantine.moveAside(name, of: directory, origin: path, home: home, rule: "\(name) is not a regular file", expecting: state)
             }
             return .done
         case .regular:

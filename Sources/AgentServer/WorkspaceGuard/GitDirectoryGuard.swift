@@ -1,14 +1,15 @@
 import AgentSystem
 import AgentWorkspaceGuard
 
-/// Guards one git directory: `config`, `config.worktree` and the files they include, `hooks/`,
-/// `info/attributes`, the legacy `remotes/` and `branches/` files, and `commondir`. Takes its
-/// baseline at the start; afterwards moves into its quarantine whatever the baseline did not
-/// have and the rules refuse, and puts back the baseline's version of a file the session changed.
+/// Guards one git directory: `config`, `config.worktree` and the files they include, `hooks/`
+/// (and the folder a baseline `core.hooksPath` names), `info/attributes`, the legacy `remotes/`
+/// and `branches/` files, and `commondir`. Takes its baseline at the start; afterwards moves into
+/// its quarantine whatever the baseline did not have and the rules refuse, and puts back the
+/// baseline's version of a file the session changed.
 final class GitDirectoryGuard {
-    private let root: ContainedDirectory
-    private let workspacePath: String
-    private let reader: GuardedEntryReader
+    let root: ContainedDirectory
+    let workspacePath: String
+    let reader: GuardedEntryReader
     private let configs: ConfigFileGuard
     private let quarantine: QuarantineWriter
 
@@ -17,8 +18,8 @@ final class GitDirectoryGuard {
     static let guardedDirectories: [(String, MetadataReview.Role)] = [
         ("hooks", .hook), ("remotes", .metadata("a legacy remote definition")), ("branches", .metadata("a legacy branch definition")),
     ]
-    /// Directories holding one guarded file, and that file.
-    static let guardedFiles: [(directory: String, name: String)] = [("info", "attributes"), ("", "commondir")]
+    /// More entries than this in a guarded directory: it is moved aside whole (fail closed).
+    static let entryLimit = 10_000
 
     init(root: ContainedDirectory, workspacePath: String, reader: GuardedEntryReader, quarantine: QuarantineWriter) {
         self.root = root
@@ -28,104 +29,12 @@ final class GitDirectoryGuard {
         self.configs = ConfigFileGuard(reader: reader, quarantine: quarantine)
     }
 
-    // MARK: - Baseline
-
-    /// What `gitPath` holds now, as its baseline.
-    func captureBaseline(of gitPath: String, budget: inout ContentBudget) -> (DirectoryKey, GitDirectoryBaseline)? {
-        guard let directory = try? root.directory(gitPath, followingLinks: false), let status = try? directory.status() else { return nil }
-        var baseline = GitDirectoryBaseline()
-        var pending: [(directory: ContainedDirectory, directoryPath: String, name: String, depth: Int)] = Self.configNames.map { (directory, gitPath, $0, 0) }
-        while let (parent, parentPath, name, depth) = pending.popLast() {
-            let path = WorkspacePaths.join(parentPath, name)
-            guard baseline.configs[path] == nil, let captured = captureConfig(name, in: parent, at: parentPath, budget: &budget) else { continue }
-            baseline.configs[path] = captured
-            if depth > 0 { baseline.includedFiles.append(path) }
-            guard depth < 10 else { continue }
-            for include in ConfigReview.includedPaths(in: captured.settings) {
-                guard let resolved = GitDirectoryLayout.resolve(include, from: WorkspacePaths.components(parentPath), workspaceRoot: workspacePath),
-                    !resolved.isEmpty
-                else { continue }
-                let (includeDirectory, includeName) = WorkspacePaths.split(resolved.joined(separator: "/"))
-                guard let opened = try? root.directory(includeDirectory, followingLinks: true) else { continue }
-                pending.append((opened, includeDirectory, includeName, depth + 1))
-            }
-        }
-        for (name, _) in Self.guardedDirectories { captureEntries(of: name, in: directory, gitPath: gitPath, into: &baseline, budget: &budget) }
-        for (directoryName, name) in Self.guardedFiles {
-            let parent = directoryName.isEmpty ? directory : openSubdirectory(directoryName, in: directory, gitPath: gitPath, baseline: nil)
-            if !directoryName.isEmpty, let state = reader.state(of: directoryName, in: directory, at: gitPath, withContent: false) {
-                baseline.files[directoryName] = state
-            }
-            guard let parent else { continue }
-            let parentPath = WorkspacePaths.join(gitPath, directoryName)
-            if let state = kept(reader.state(of: name, in: parent, at: parentPath, withContent: true), budget: &budget) {
-                baseline.files[WorkspacePaths.join(directoryName, name)] = state
-            }
-        }
-        return (DirectoryKey(status), baseline)
-    }
-
-    private func captureConfig(_ name: String, in directory: ContainedDirectory, at directoryPath: String, budget: inout ContentBudget) -> ConfigFileBaseline? {
-        guard var state = reader.state(of: name, in: directory, at: directoryPath, withContent: true) else { return nil }
-        var settings: Set<GitConfigSetting> = []
-        if let content = state.content, case .success(let document) = GitConfigParser.parse(content) {
-            settings = Set(document.entries.map(\.setting))
-        }
-        if let content = state.content, !budget.admit(content.count) { state.content = nil }
-        return ConfigFileBaseline(state: state, settings: settings)
-    }
-
-    private func captureEntries(of name: String, in directory: ContainedDirectory, gitPath: String, into baseline: inout GitDirectoryBaseline, budget: inout ContentBudget) {
-        guard let state = reader.state(of: name, in: directory, at: gitPath, withContent: false) else { return }
-        baseline.files[name] = state
-        guard let opened = openSubdirectory(name, in: directory, gitPath: gitPath, baseline: nil), let entries = try? opened.entries(limit: 10_000) else { return }
-        let path = WorkspacePaths.join(gitPath, name)
-        for entry in entries {
-            if let state = kept(reader.state(of: entry.name, in: opened, at: path, withContent: true), budget: &budget) {
-                baseline.files[name + "/" + entry.name] = state
-            }
-        }
-    }
-
-    private func kept(_ state: MetadataFile?, budget: inout ContentBudget) -> MetadataFile? {
-        guard var state else { return nil }
-        if let content = state.content, !budget.admit(content.count) { state.content = nil }
-        return state
-    }
-
-    /// `name` in the git directory as a directory: a real one, or a link the baseline already had
-    /// (followed beneath the workspace); `nil` otherwise. With a baseline, a link the session
-    /// made is moved aside.
-    private func openSubdirectory(_ name: String, in directory: ContainedDirectory, gitPath: String, baseline: GitDirectoryBaseline?) -> ContainedDirectory? {
-        guard let state = reader.state(of: name, in: directory, at: gitPath, withContent: false) else { return nil }
-        switch state.kind {
-        case .directory:
-            return try? directory.directory(name, followingLinks: false)
-        case .symbolicLink:
-            if let baseline, !(baseline.files[name].map { $0.kind == .symbolicLink && $0.linkTarget == state.linkTarget } ?? false) {
-                quarantine.moveAside(
-                    name, of: directory, origin: WorkspacePaths.join(gitPath, name), home: home(directory, gitPath),
-                    rule: "\(name) is a symbolic link the session made: git would follow it")
-                return nil
-            }
-            return try? root.directory(WorkspacePaths.join(gitPath, name), followingLinks: true)
-        case .regular, .other:
-            return nil
-        }
-    }
-
-    private func home(_ directory: ContainedDirectory, _ gitPath: String) -> QuarantineHome {
-        QuarantineHome(directory: directory, repository: gitPath, folderName: GitDirectoryLayout.quarantineDirectory)
-    }
-
-    // MARK: - Checks
-
     /// Checks the git directory at `gitPath` against `baselines`; returns the git directories its
     /// `commondir` names (to be guarded too) and whether to check again soon.
     func check(_ gitPath: String, baselines: [DirectoryKey: GitDirectoryBaseline]) -> (commonDirectories: [String], retrySoon: Bool) {
         guard let directory = try? root.directory(gitPath, followingLinks: false), let status = try? directory.status() else { return ([], false) }
         let baseline = baselines[DirectoryKey(status)] ?? .empty
-        let home = home(directory, gitPath)
+        let home = QuarantineHome(directory: directory, repository: gitPath, folderName: GitDirectoryLayout.quarantineDirectory)
         var retrySoon = false
         for name in Self.configNames {
             let path = WorkspacePaths.join(gitPath, name)
@@ -137,30 +46,76 @@ final class GitDirectoryGuard {
             if case .retrySoon = configs.check(name, in: parent, at: includeDirectory, baseline: baseline.configs[path], home: home) { retrySoon = true }
         }
         for (name, role) in Self.guardedDirectories {
-            guard let opened = openSubdirectory(name, in: directory, gitPath: gitPath, baseline: baseline),
-                let entries = try? opened.entries(limit: 10_000)
-            else { continue }
-            for entry in entries { checkEntry(entry.name, role: role, in: opened, at: name, gitPath: gitPath, baseline: baseline, home: home) }
+            guard let opened = openSubdirectory(name, in: directory, gitPath: gitPath, baseline: baseline) else { continue }
+            checkEntries(of: opened, at: WorkspacePaths.join(gitPath, name), role: role, home: home, whole: (name, directory)) {
+                baseline.files[name + "/" + $0]
+            }
+        }
+        for (path, entries) in baseline.hookDirectories {
+            guard let opened = try? root.directory(path, followingLinks: true) else { continue }
+            checkEntries(of: opened, at: path, role: .hook, home: home, whole: nil) { entries[$0] }
         }
         if let info = openSubdirectory("info", in: directory, gitPath: gitPath, baseline: baseline) {
-            checkEntry("attributes", role: .metadata("info/attributes"), in: info, at: "info", gitPath: gitPath, baseline: baseline, home: home)
+            checkEntry(
+                "attributes", in: info, at: WorkspacePaths.join(gitPath, "info"), role: .metadata("info/attributes"),
+                previous: baseline.files["info/attributes"], home: home)
         }
         return (checkCommonDirectory(directory, gitPath: gitPath, baseline: baseline, home: home), retrySoon)
     }
 
-    /// One entry of a guarded directory: kept, or moved aside (and the baseline's version put back).
-    private func checkEntry(_ name: String, role: MetadataReview.Role, in directory: ContainedDirectory, at subdirectory: String, gitPath: String, baseline: GitDirectoryBaseline, home: QuarantineHome) {
-        let relative = WorkspacePaths.join(subdirectory, name)
-        let directoryPath = WorkspacePaths.join(gitPath, subdirectory)
-        let previous = baseline.files[relative]
+    /// Every entry of a guarded directory; one that cannot be listed (too many entries) is moved
+    /// aside whole when it is a git directory's own.
+    private func checkEntries(
+        of directory: ContainedDirectory, at directoryPath: String, role: MetadataReview.Role, home: QuarantineHome,
+        whole: (name: String, parent: ContainedDirectory)?, baseline: (String) -> MetadataFile?
+    ) {
+        do {
+            for entry in try directory.entries(limit: Self.entryLimit) {
+                checkEntry(entry.name, in: directory, at: directoryPath, role: role, previous: baseline(entry.name), home: home)
+            }
+        } catch {
+            guard error.kind != .missing, let whole else { return }
+            quarantine.moveAside(
+                whole.name, of: whole.parent, origin: directoryPath, home: home,
+                rule: "\(whole.name) cannot be listed or has more than \(Self.entryLimit) entries: moved aside whole")
+        }
+    }
+
+    /// One entry: kept, or moved aside (and the baseline's version put back).
+    private func checkEntry(
+        _ name: String, in directory: ContainedDirectory, at directoryPath: String, role: MetadataReview.Role, previous: MetadataFile?,
+        home: QuarantineHome
+    ) {
         guard var state = reader.state(of: name, in: directory, at: directoryPath, withContent: false) else { return }
         if let previous, previous.content != nil, previous.identity != state.identity {
             state = reader.state(of: name, in: directory, at: directoryPath, withContent: true) ?? state
         }
         guard case .quarantine(let rule) = MetadataReview.verdict(name: name, role: role, baseline: previous, current: state) else { return }
-        let origin = WorkspacePaths.join(gitPath, relative)
-        guard quarantine.moveAside(name, of: directory, origin: origin, home: home, rule: rule) != nil, let previous else { return }
+        let origin = WorkspacePaths.join(directoryPath, name)
+        guard quarantine.moveAside(name, of: directory, origin: origin, home: home, rule: rule, expecting: state) != nil, let previous else { return }
         BaselineRestorer.putBack(previous, as: name, in: directory)
+    }
+
+    /// `name` in the git directory as a directory: a real one, or a link the baseline already had
+    /// (followed beneath the workspace); `nil` otherwise. With a baseline, a link the session
+    /// made is moved aside.
+    func openSubdirectory(_ name: String, in directory: ContainedDirectory, gitPath: String, baseline: GitDirectoryBaseline?) -> ContainedDirectory? {
+        guard let state = reader.state(of: name, in: directory, at: gitPath, withContent: false) else { return nil }
+        switch state.kind {
+        case .directory:
+            return try? directory.directory(name, followingLinks: false)
+        case .symbolicLink:
+            if let baseline, !(baseline.files[name].map { $0.kind == .symbolicLink && $0.linkTarget == state.linkTarget } ?? false) {
+                quarantine.moveAside(
+                    name, of: directory, origin: WorkspacePaths.join(gitPath, name),
+                    home: QuarantineHome(directory: directory, repository: gitPath, folderName: GitDirectoryLayout.quarantineDirectory),
+                    rule: "\(name) is a symbolic link the session made: git would follow it", expecting: state)
+                return nil
+            }
+            return try? root.directory(WorkspacePaths.join(gitPath, name), followingLinks: true)
+        case .regular, .other:
+            return nil
+        }
     }
 
     /// The common directory `gitPath/commondir` names, when it is one inside the workspace.
@@ -188,7 +143,7 @@ final class GitDirectoryGuard {
         if let previous = baseline.files["commondir"], previous.isUnchanged(state) { return [] }
         quarantine.moveAside(
             "commondir", of: directory, origin: WorkspacePaths.join(gitPath, "commondir"), home: home,
-            rule: "commondir names no git directory inside the workspace")
+            rule: "commondir names no git directory inside the workspace", expecting: state)
         return []
     }
 }

@@ -38,19 +38,29 @@ final class QuarantineWriter {
 
     /// Moves the entry `name` of `directory` into a new record. Returns the record's id, or `nil`
     /// (reported) when it could not be moved; nothing is lost either way.
+    ///
+    /// With `expecting`, what was moved is checked against what was decided on (the same kind, the
+    /// same file or link text): if the session swapped something else in meanwhile, it is moved
+    /// back, and the next check decides again.
     @discardableResult
-    func moveAside(_ name: String, of directory: ContainedDirectory, origin: String, home: QuarantineHome, rule: String) -> String? {
+    func moveAside(_ name: String, of directory: ContainedDirectory, origin: String, home: QuarantineHome, rule: String, expecting: MetadataFile? = nil) -> String? {
         do throws(ContainedFileError) {
             let (id, quarantine, record) = try makeRecord(in: home)
             let manifest = QuarantineRecord(
                 id: id, kind: .file, repository: home.repository, origin: origin, key: nil, rule: rule, time: Timestamp.iso8601(Date()))
+            let item = QuarantineRecord.itemName(.file)
             do throws(ContainedFileError) {
                 try record.createFile("manifest", contents: Array(manifest.manifest.utf8))
-                try directory.move(name, to: QuarantineRecord.itemName(.file), in: record)
+                try directory.move(name, to: item, in: record)
             } catch {
                 try? record.remove("manifest")
                 try? quarantine.remove(id, directory: true)
                 throw error
+            }
+            if let expecting, !Self.isSame(expecting, as: item, in: record), (try? record.move(item, to: name, in: directory)) != nil {
+                try? record.remove("manifest")
+                try? quarantine.remove(id, directory: true)
+                return nil
             }
             recordAudit(manifest)
             reportedFailures.remove(origin)
@@ -58,6 +68,17 @@ final class QuarantineWriter {
         } catch {
             reportFailure(origin: origin, repository: home.repository, error)
             return nil
+        }
+    }
+
+    /// Whether the entry `name` of `directory` is what `expected` describes: same kind, and the
+    /// same inode (a file) or link text (a link).
+    private static func isSame(_ expected: MetadataFile, as name: String, in directory: ContainedDirectory) -> Bool {
+        guard let status = try? directory.entryStatus(name), GuardedEntryReader.kind(status.kind) == expected.kind else { return false }
+        switch expected.kind {
+        case .symbolicLink: return (try? directory.linkTarget(name)) == expected.linkTarget
+        case .regular, .other: return expected.identity.map { $0.device == status.device && $0.inode == status.inode } ?? true
+        case .directory: return true
         }
     }
 

@@ -21,7 +21,13 @@ struct WatchTable {
         keys.insert(key)
         guard let inotify else { return key }
         do {
-            let watch = try inotify.watch(directory)
+            // Work trees: only what can make or unmake a repository; git directories: everything.
+            let mask: UInt32
+            switch context {
+            case .workTree: mask = Inotify.entryChanges
+            case .gitDirectory: mask = Inotify.directoryChanges
+            }
+            let watch = try inotify.watch(directory, mask: mask)
             contexts[watch] = context
             keysByWatch[watch] = key
         } catch {

@@ -33,6 +33,9 @@ struct GitDirectoryBaseline {
     /// `hooks`, `hooks/NAME`, `info`, `info/attributes`, `remotes/NAME`, `branches/NAME`,
     /// `commondir`, by path relative to the git directory.
     var files: [String: MetadataFile] = [:]
+    /// Directories the baseline's `core.hooksPath` names inside the workspace (often a tracked
+    /// folder such as `.husky`), with their entries by name.
+    var hookDirectories: [String: [String: MetadataFile]] = [:]
 
     static let empty = GitDirectoryBaseline()
 }

@@ -14,6 +14,8 @@ final class WorkspaceGuardEngine {
     static let checkInterval = Duration.milliseconds(500)
     static let walkInterval = Duration.seconds(30)
     static let retryDelay = Duration.milliseconds(50)
+    /// Names whose appearance in a work tree directory can make it (part of) a repository.
+    static let repositoryNames: Set<String> = [".git", "HEAD", "commondir", "objects", "refs", "config"]
 
     private let root: ContainedDirectory
     private let workspacePath: String
@@ -69,6 +71,11 @@ final class WorkspaceGuardEngine {
                 baseline.gitDirectories[key] = directoryBaseline
                 addGitDirectory(target)
             }
+        }
+        for path in gitDirectories.sorted() where (try? root.directory(path, followingLinks: false))?.isWritable == false {
+            logger.warning(
+                "workspace guard: the agent (uid \(ProcessIdentity.userID)) cannot write \(WorkspacePaths.join(workspace, path)); what the session writes there cannot be quarantined"
+            )
         }
         logger.info(
             "workspace guard: \(baseline.gitDirectories.count) git directories in \(workspace) (baseline taken), \(watches.count) directories watched"
@@ -130,7 +137,9 @@ final class WorkspaceGuardEngine {
             // may be a submodule or worktree: both are found again by a full walk.
             if event.isMove && (event.isDirectory || event.name == nil) { needsFullWalk = true }
             switch watches.context(of: event.watch) {
-            case .workTree(let path): dirtyWorkTrees.insert(path)
+            case .workTree(let path):
+                if event.name == ".git" { dirtyOwners.insert(path) }
+                if event.isDirectory || Self.repositoryNames.contains(event.name ?? "") { dirtyWorkTrees.insert(path) }
             case .gitDirectory(let path):
                 dirtyGitDirectories.insert(path)
                 if event.isDirectory { needsFullWalk = true }
@@ -206,7 +215,7 @@ final class WorkspaceGuardEngine {
         } else {
             rule = ".git is \(what) that leads outside the workspace or cannot be read"
         }
-        quarantine.moveAside(".git", of: directory, origin: WorkspacePaths.join(owner, ".git"), home: workspaceHome(), rule: rule)
+        quarantine.moveAside(".git", of: directory, origin: WorkspacePaths.join(owner, ".git"), home: workspaceHome(), rule: rule, expecting: state)
     }
 
     /// Where a `.git` file or link in `owner` leads.

@@ -74,4 +74,35 @@ struct WorkspaceGuardBehaviourTests {
         try await pair.guarded.git(["commit", "-q", "-am", "on the host"])
         #expect(pair.guarded.ran.isEmpty)
     }
+
+    @Test func aTrackedHooksFolderAndAnIncludeMissingAtTheStartAreGuardedToo() async throws {
+        let pair = try await Pair.make { project in
+            // As husky sets it up: hooks in a tracked folder; and an optional local include.
+            try project.write("app/.husky/pre-commit", "#!/bin/sh\ntouch \"\(project.sentinels)/user-husky-hook\"\n", executable: true)
+            try await project.mustGit(["config", "core.hooksPath", ".husky"])
+            try await project.mustGit(["config", "include.path", "../local.gitconfig"])
+        }
+        let project = pair.guarded
+        try project.write("app/.husky/pre-commit", "#!/bin/sh\ntouch \"\(project.sentinels)/ran-edited-husky-hook\"\n", executable: true)
+        try project.write("app/.husky/post-commit", "#!/bin/sh\ntouch \"\(project.sentinels)/ran-new-husky-hook\"\n", executable: true)
+        try project.write("app/local.gitconfig", "[core]\n\tfsmonitor = \(project.evil)\n")
+        try await pair.waitForAudit([
+            HostileWrite.path("app/.husky/pre-commit"), HostileWrite.path("app/.husky/post-commit"), HostileWrite.path("app/local.gitconfig"),
+        ])
+        try await project.mustGit(["commit", "-q", "-am", "on the host"])
+        #expect(project.ran == ["user-husky-hook"])
+    }
+
+    @Test func aHooksFolderTooLargeToListIsMovedAsideWhole() async throws {
+        let pair = try await Pair.make()
+        let staged = pair.guarded.scratch.sub("many-hooks")
+        try FileManager.default.createDirectory(atPath: staged, withIntermediateDirectories: true)
+        for index in 0...10_000 { _ = FileManager.default.createFile(atPath: staged + "/h\(index)", contents: nil) }
+        try HostProject.writeScript(staged + "/pre-commit", "touch \"\(pair.guarded.sentinels)/ran-hidden-hook\"")
+        try FileManager.default.moveItem(atPath: pair.guarded.app + "/.git/hooks", toPath: pair.guarded.scratch.sub("old-hooks"))
+        try FileManager.default.moveItem(atPath: staged, toPath: pair.guarded.app + "/.git/hooks")
+        try await pair.waitForAudit([HostileWrite.path("app/.git/hooks")])
+        try await pair.guarded.git(["commit", "-q", "-am", "on the host"])
+        #expect(pair.guarded.ran.isEmpty)
+    }
 }
