@@ -60,7 +60,7 @@ public enum AgentRuntime {
         }
 
         // Before any listener: what the container writes later must not become the baseline.
-        let workspaceGuard = try WorkspaceGuardService.start(workspace: configuration.workspace, audit: audit, logger: logger)
+        let workspaceGuard = try WorkspaceGuardService.start(configuration, audit: audit, logger: logger)
         let github = GitHubClient(apiURL: configuration.githubAPIURL, caFile: configuration.caFile, secret: secret)
         let status = StatusService(configuration: configuration, secret: secret, github: github, startedAt: startedAt)
         // libgit2 blocks: it gets threads of its own, never the event loops'.

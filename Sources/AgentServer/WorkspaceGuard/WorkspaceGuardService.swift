@@ -17,11 +17,16 @@ public final class WorkspaceGuardService: Service {
         self.engine = Mutex(engine)
     }
 
-    /// Takes the baseline of `workspace` now: call before any listener accepts a client, so that
+    /// Takes the baseline of the workspace now: call before any listener accepts a client, so that
     /// nothing the container writes can become part of it.
     /// - Throws: `AgentRuntime.StartupError` when the workspace exists but cannot be guarded
     ///   (the kernel lacks `openat2`, or the workspace cannot be read).
-    public static func start(workspace: String, audit: AuditLog, logger: Logger) throws(AgentRuntime.StartupError) -> WorkspaceGuardService {
+    public static func start(_ configuration: AgentConfiguration, audit: AuditLog, logger: Logger) throws(AgentRuntime.StartupError) -> WorkspaceGuardService {
+        let workspace = configuration.workspace
+        guard configuration.isWorkspaceGuarded else {
+            logger.warning("workspace guard: off (AGENT_WORKSPACE_GUARD=false); what the session writes into .git is not checked")
+            return WorkspaceGuardService(engine: nil)
+        }
         guard FileCheck.isDirectory(workspace) else {
             logger.warning("workspace guard: \(workspace) is not a directory; nothing to guard")
             return WorkspaceGuardService(engine: nil)
