@@ -43,7 +43,7 @@ public enum ConfigKeyRules {
         "branch.autosetupmerge", "branch.autosetuprebase", "branch.sort", "index.sparse", "index.version", "index.threads",
         "extensions.worktreeconfig", "extensions.objectformat", "maintenance.auto", "maintenance.strategy", "gc.auto",
         "gc.autodetach", "rerere.enabled", "rerere.autoupdate", "i18n.commitencoding", "i18n.logoutputencoding", "log.date",
-        "log.decorate", "tag.sort", "column.ui",
+        "log.decorate", "tag.sort", "column.ui", "submodule.active", "submodule.recurse",
     ]
 
     private static func branchKey(_ key: String, _ setting: GitConfigSetting) -> GuardVerdict {

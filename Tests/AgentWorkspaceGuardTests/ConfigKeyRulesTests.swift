@@ -27,7 +27,7 @@ struct ConfigKeyRulesTests {
         kept("init.defaultbranch", "main"), kept("submodule.lib.url", "https://github.com/o/lib.git"), kept("submodule.lib.active", "true"),
         kept("extensions.worktreeconfig", "true"), kept("alias.st", "status -sb"), kept("alias.lg", "log --oneline"),
         kept("color.ui", "auto"), kept("color.diff.meta", "blue bold"), kept("advice.detachedhead", "false"), kept("pager.log", "false"),
-        kept("pager.branch", nil), kept("maintenance.auto", "false"), kept("gc.auto", "0"),
+        kept("pager.branch", nil), kept("maintenance.auto", "false"), kept("gc.auto", "0"), kept("submodule.active", "."),
         // Programs.
         refused("core.fsmonitor", "/x"), refused("core.fsmonitor", "true"), refused("core.pager", "less"), refused("core.editor", "vim"),
         refused("core.sshcommand", "/usr/bin/ssh -v"), refused("core.askpass", "/x"), refused("core.gitproxy", "/x"), refused("core.hookspath", "/dev/null"),

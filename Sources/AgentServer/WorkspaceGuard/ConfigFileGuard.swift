@@ -1,5 +1,6 @@
 import AgentSystem
 import AgentWorkspaceGuard
+import FoundationEssentials
 
 /// Checks one configuration file against its baseline and takes out every setting the allowlist
 /// refuses, rewriting the file as git itself does: take `NAME.lock` exclusively (so git and the
@@ -23,6 +24,13 @@ final class ConfigFileGuard {
     private var heldLocks: [String: (FileIdentity, ContinuousClock.Instant)] = [:]
     /// How long another writer may hold `NAME.lock` before it is moved aside.
     static let lockPatience = Duration.milliseconds(500)
+    /// git writes a configuration several times in a row during one command (a submodule clone
+    /// does, and git does not wait for a lock it finds taken): the guard rewrites a file only once
+    /// it has been quiet this long, or once `quietLimit` has passed since it first saw a problem.
+    static let quietPeriod = Duration.milliseconds(150)
+    static let quietLimit = Duration.milliseconds(400)
+    /// Files with refused settings waiting for quiet, since when.
+    private var waitingSince: [String: ContinuousClock.Instant] = [:]
 
     init(reader: GuardedEntryReader, quarantine: QuarantineWriter) {
         self.reader = reader
@@ -66,9 +74,24 @@ final class ConfigFileGuard {
         }
         if bytes == baseline?.state.content || firstProblem(in: bytes, baseline: baseline) == nil {
             lastClean[path] = state.identity
+            waitingSince[path] = nil
             return .done
         }
+        let now = ContinuousClock.now
+        let since = waitingSince[path] ?? now
+        if let identity = state.identity, Self.isRecent(identity), now - since < Self.quietLimit {
+            waitingSince[path] = since
+            return .retrySoon
+        }
+        waitingSince[path] = nil
         return rewrite(name, in: directory, path: path, baseline: baseline, home: home)
+    }
+
+    /// Whether the file changed less than `quietPeriod` ago (by its change time).
+    private static func isRecent(_ identity: FileIdentity) -> Bool {
+        let changed = Double(identity.changed) + Double(identity.changedNanoseconds) / 1e9
+        let age = Date().timeIntervalSince1970 - changed
+        return age >= 0 && age < Double(quietPeriod.components.seconds) + Double(quietPeriod.components.attoseconds) / 1e18
     }
 
     /// The first reason to act on `bytes`, or `nil` when every new setting is allowed.

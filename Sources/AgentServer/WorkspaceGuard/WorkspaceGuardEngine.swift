@@ -220,7 +220,8 @@ final class WorkspaceGuardEngine {
 
     /// Where a `.git` file or link in `owner` leads.
     private enum DotGitTarget {
-        /// A directory inside the workspace; guarded when git would take it for a git directory.
+        /// A directory inside the workspace (or nowhere git would go); guarded when git would take
+        /// it for a git directory.
         case inside(String, isGitDirectory: Bool)
         case outside
     }
@@ -235,18 +236,27 @@ final class WorkspaceGuardEngine {
     private func dotGitDestination(_ owner: String) -> DotGitTarget {
         guard let directory = try? root.directory(owner, followingLinks: false),
             let state = reader.state(of: ".git", in: directory, at: owner, withContent: true)
-        else { return .outside }
+        else { return .inside("", isGitDirectory: false) }
         let target: [UInt8]?
         switch state.kind {
         case .regular: target = state.content.flatMap(GitDirectoryLayout.gitFileTarget)
         case .symbolicLink: target = state.linkTarget
         case .directory, .other: target = nil
         }
-        guard let target, let resolved = GitDirectoryLayout.resolve(target, from: WorkspacePaths.components(owner), workspaceRoot: workspacePath),
-            let opened = try? root.directory(resolved.joined(separator: "/"), followingLinks: true)
+        // A file git cannot read as `gitdir: …` (empty while git writes it, say) leads nowhere.
+        guard let target else { return .inside("", isGitDirectory: false) }
+        guard let resolved = GitDirectoryLayout.resolve(target, from: WorkspacePaths.components(owner), workspaceRoot: workspacePath)
         else { return .outside }
-        let entries = (try? opened.entries(limit: 100_000)).map(WorkspaceWalk.kindsByName) ?? [:]
-        return .inside(resolved.joined(separator: "/"), isGitDirectory: GitDirectoryLayout.isGitDirectory(entries))
+        let path = resolved.joined(separator: "/")
+        do {
+            let opened = try root.directory(path, followingLinks: true)
+            let entries = (try? opened.entries(limit: 100_000)).map(WorkspaceWalk.kindsByName) ?? [:]
+            return .inside(path, isGitDirectory: GitDirectoryLayout.isGitDirectory(entries))
+        } catch {
+            // Not there (yet: git writes a submodule's .git file before its directory), or not a
+            // directory: git refuses it, nothing to guard. A link out of the workspace: outside.
+            return error.kind == .escapes ? .outside : .inside(path, isGitDirectory: false)
+        }
     }
 
     /// Where items without a git directory of their own go: the workspace's `.git`, else a
