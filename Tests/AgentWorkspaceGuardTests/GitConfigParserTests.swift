@@ -57,11 +57,12 @@ struct GitConfigParserTests {
         try await expectSameAsGit(Array(text.utf8))
     }
 
-    @Test(arguments: [
-        [0xEF, 0xBB] + Array("[core]\n".utf8), [0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF] + Array("[core]\n".utf8),
-        Array("[core]\n\tpager = \u{FF}".utf8).dropLast(2) + [0xFF, 0xFE], Array("[core]\n\tpager = x\r".utf8),
-        Array("[core]\n\tpager = x\\\r\n y\n".utf8), Array("[remote \"".utf8) + [0xC3] + Array("\"]\n\turl = u\n".utf8),
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0xEF, 0xBB] + Array("[core]\n".utf8), [0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF] + Array("[core]\n".utf8),
+            Array("[core]\n\tpager = \u{FF}".utf8).dropLast(2) + [0xFF, 0xFE], Array("[core]\n\tpager = x\r".utf8),
+            Array("[core]\n\tpager = x\\\r\n y\n".utf8), Array("[remote \"".utf8) + [0xC3] + Array("\"]\n\turl = u\n".utf8),
+        ] as [[UInt8]])
     func rawBytesReadLikeGit(_ bytes: [UInt8]) async throws {
         try await expectSameAsGit(bytes)
     }

@@ -53,12 +53,13 @@ struct MetadataTests {
         #expect(GitDirectoryLayout.commonDirectoryTarget(Array("../..\n".utf8)) == Array("../..".utf8))
     }
 
-    @Test(arguments: [
-        ("../.git/modules/x", ["app"], ["", ".git", "modules", "x"].filter { !$0.isEmpty } as [String]?),
-        ("/workspace/app/.git", ["sub"], ["app", ".git"]), ("/workspace", ["a"], []), ("/workspacex/a", ["a"], nil),
-        ("/elsewhere/.git", ["a"], nil), ("../../..", ["a", "b"], nil), ("./x/./y/../z", ["a"], ["a", "x", "z"]),
-        ("//workspace//a", [], nil),
-    ] as [(String, [String], [String]?)])
+    @Test(
+        arguments: [
+            ("../.git/modules/x", ["app"], ["", ".git", "modules", "x"].filter { !$0.isEmpty } as [String]?),
+            ("/workspace/app/.git", ["sub"], ["app", ".git"]), ("/workspace", ["a"], []), ("/workspacex/a", ["a"], nil),
+            ("/elsewhere/.git", ["a"], nil), ("../../..", ["a", "b"], nil), ("./x/./y/../z", ["a"], ["a", "x", "z"]),
+            ("//workspace//a", [], nil),
+        ] as [(String, [String], [String]?)])
     func pathsResolveInsideTheWorkspaceOnly(_ target: String, _ from: [String], _ expected: [String]?) {
         #expect(GitDirectoryLayout.resolve(Array(target.utf8), from: from, workspaceRoot: "/workspace/") == expected)
     }

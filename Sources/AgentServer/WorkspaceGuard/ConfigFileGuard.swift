@@ -109,7 +109,7 @@ final class ConfigFileGuard {
         do {
             let mode = ((try? directory.entryStatus(name))?.mode ?? 0o644) & 0o666
             lock = try directory.createFileExclusively(lockName, mode: mode)
-        } catch where error.isAlreadyExisting {
+        } catch  where error.isAlreadyExisting {
             return lockIsHeld(lockName, of: name, in: directory, path: path, home: home)
         } catch {
             quarantine.reportFailure(origin: path, repository: home.repository, error)
@@ -178,7 +178,8 @@ final class ConfigFileGuard {
     }
 
     /// Moves the whole file aside and puts back what the baseline had, if anything.
-    private func replaceWhole(_ name: String, in directory: ContainedDirectory, path: String, baseline: ConfigFileBaseline?, home: QuarantineHome, rule: String) {
+    private func replaceWhole(_ name: String, in directory: ContainedDirectory, path: String, baseline: ConfigFileBaseline?, home: QuarantineHome, rule: String)
+    {
         guard quarantine.moveAside(name, of: directory, origin: path, home: home, rule: rule) != nil else { return }
         lastClean[path] = nil
         guard let baseline else { return }

@@ -43,7 +43,9 @@ final class QuarantineWriter {
     /// same file or link text): if the session swapped something else in meanwhile, it is moved
     /// back, and the next check decides again.
     @discardableResult
-    func moveAside(_ name: String, of directory: ContainedDirectory, origin: String, home: QuarantineHome, rule: String, expecting: MetadataFile? = nil) -> String? {
+    func moveAside(_ name: String, of directory: ContainedDirectory, origin: String, home: QuarantineHome, rule: String, expecting: MetadataFile? = nil)
+        -> String?
+    {
         do throws(ContainedFileError) {
             let (id, quarantine, record) = try makeRecord(in: home)
             let manifest = QuarantineRecord(
@@ -122,7 +124,7 @@ final class QuarantineWriter {
             do {
                 try quarantine.makeDirectory(id)
                 return (id, quarantine, try quarantine.directory(id, followingLinks: false))
-            } catch where error.isAlreadyExisting && attempts < 100 {
+            } catch  where error.isAlreadyExisting && attempts < 100 {
                 attempts += 1
             }
         }
@@ -131,12 +133,12 @@ final class QuarantineWriter {
     private func quarantineDirectory(in home: QuarantineHome) throws(ContainedFileError) -> ContainedDirectory {
         do {
             try home.directory.makeDirectory(home.folderName)
-        } catch where error.isAlreadyExisting {
+        } catch  where error.isAlreadyExisting {
             // Already there (ours from before, or a squatter: checked on opening).
         }
         do {
             return try home.directory.directory(home.folderName, followingLinks: false)
-        } catch where error.kind == .escapes || error.kind == .notDirectory {
+        } catch  where error.kind == .escapes || error.kind == .notDirectory {
             let displaced = home.folderName + ".displaced-" + identifiers.next(secondsSince1970: Int64(Date().timeIntervalSince1970))
             try home.directory.move(home.folderName, to: displaced, in: home.directory)
             try home.directory.makeDirectory(home.folderName)

@@ -81,10 +81,14 @@ struct HostileWrite: Sendable, CustomTestStringConvertible {
         config("includeIf.*.path", [("includeIf.gitdir:/.path", "evil.gitconfig")], quarantined: [key("includeif.gitdir:/.path")]).with { project in
             try project.write("app/.git/evil.gitconfig", "[core]\n\tfsmonitor = \(project.evil)\n")
         },
-        config("url.*.insteadOf", [("url.https://evil.example/.insteadOf", "https://github.com/"), ("remote.origin.url", "https://github.com/o/app.git")],
-               quarantined: [key("url.https://evil.example/.insteadof")]).with(evidence: .output("evil.example")),
-        config("remote.<name>.pushurl", [("remote.origin.url", "https://github.com/o/app.git"), ("remote.origin.pushurl", "https://evil.example/x.git")],
-               quarantined: [key("remote.origin.pushurl")]).with(evidence: .output("evil.example")),
+        config(
+            "url.*.insteadOf", [("url.https://evil.example/.insteadOf", "https://github.com/"), ("remote.origin.url", "https://github.com/o/app.git")],
+            quarantined: [key("url.https://evil.example/.insteadof")]
+        ).with(evidence: .output("evil.example")),
+        config(
+            "remote.<name>.pushurl", [("remote.origin.url", "https://github.com/o/app.git"), ("remote.origin.pushurl", "https://evil.example/x.git")],
+            quarantined: [key("remote.origin.pushurl")]
+        ).with(evidence: .output("evil.example")),
         config("http.proxy", [("http.proxy", "http://evil.example:3128")]).with(evidence: .output("evil.example")),
         config("http.extraHeader", [("http.extraHeader", "X-Evil: evil.example")]).with(evidence: .output("evil.example")),
         config("core.worktree", [("core.worktree", "@ELSEWHERE@")]).with(evidence: .output("elsewhere-worktree")),
