@@ -187,8 +187,9 @@ final class ConfigFileGuard {
     }
 }
 
-/// Puts back a baseline file (or link) after the session's version was moved aside: written to
-/// `NAME.lock` first, then moved into place without replacing anything that appeared meanwhile.
+/// Puts back a baseline file (or link) after the session's version was moved aside: written under
+/// a name of its own first (never a name the session could have taken in advance, such as
+/// `NAME.lock`), then moved into place without replacing anything that appeared meanwhile.
 enum BaselineRestorer {
     static func putBack(_ state: MetadataFile, as name: String, in directory: ContainedDirectory) {
         switch state.kind {
@@ -196,13 +197,16 @@ enum BaselineRestorer {
             if let target = state.linkTarget { try? directory.makeSymbolicLink(name, target: target) }
         case .regular:
             guard let content = state.content else { return }
-            let temporary = name + ".lock"
-            guard let file = try? directory.createFileExclusively(temporary, mode: state.mode & 0o7777) else { return }
-            do {
-                try file.write(content)
-                try directory.move(temporary, to: name, in: directory)
-            } catch {
-                try? directory.remove(temporary)
+            for _ in 0..<3 {
+                let temporary = ".\(name).agent-restore-\(UInt64.random(in: 0...UInt64.max))"
+                guard let file = try? directory.createFileExclusively(temporary, mode: state.mode & 0o7777) else { continue }
+                do {
+                    try file.write(content)
+                    try directory.move(temporary, to: name, in: directory)
+                } catch {
+                    try? directory.remove(temporary)
+                }
+                return
             }
         case .directory, .other:
             break
