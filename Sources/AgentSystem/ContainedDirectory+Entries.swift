@@ -120,6 +120,23 @@ extension ContainedDirectory {
         return Array(buffer.prefix(count))
     }
 
+    /// Where this open directory is now, relative to `root`, as the kernel names it (every link
+    /// resolved): `""` for the root itself, `nil` when it is not beneath `root` (or was removed).
+    /// Calls `readlink` on both `/proc/self/fd/N` names.
+    public func path(relativeTo root: ContainedDirectory) -> String? {
+        func resolved(_ directory: ContainedDirectory) -> String? {
+            var buffer = [CChar](repeating: 0, count: 4097)
+            let count = readlink(directory.procPath, &buffer, buffer.count - 1)
+            guard count > 0 else { return nil }
+            return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        guard let mine = resolved(self), let base = resolved(root) else { return nil }
+        if mine == base { return "" }
+        let prefix = base == "/" ? "/" : base + "/"
+        guard mine.hasPrefix(prefix), !mine.hasSuffix(" (deleted)") else { return nil }
+        return String(mine.dropFirst(prefix.count))
+    }
+
     /// Whether this process may create and remove entries in this directory (for a clear
     /// message before a write fails). Calls `faccessat(W_OK | X_OK, AT_EACCESS)`.
     public var isWritable: Bool {

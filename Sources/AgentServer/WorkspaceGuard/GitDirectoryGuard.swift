@@ -132,7 +132,8 @@ final class GitDirectoryGuard {
             let opened = try? root.directory(resolved.joined(separator: "/"), followingLinks: true),
             let entries = try? opened.entries(limit: 100_000), GitDirectoryLayout.isCommonDirectory(WorkspaceWalk.kindsByName(entries))
         else { return nil }
-        return resolved.joined(separator: "/")
+        // Guarded under its real path (links resolved): the checks never follow a link.
+        return opened.path(relativeTo: root)
     }
 
     /// `commondir` may name another git directory: kept when that one is inside the workspace (it

@@ -251,7 +251,9 @@ final class WorkspaceGuardEngine {
         do {
             let opened = try root.directory(path, followingLinks: true)
             let entries = (try? opened.entries(limit: 100_000)).map(WorkspaceWalk.kindsByName) ?? [:]
-            return .inside(path, isGitDirectory: GitDirectoryLayout.isGitDirectory(entries))
+            // Guarded under its real path (links resolved): the checks never follow a link.
+            guard let real = opened.path(relativeTo: root) else { return .outside }
+            return .inside(real, isGitDirectory: GitDirectoryLayout.isGitDirectory(entries))
         } catch {
             // Not there (yet: git writes a submodule's .git file before its directory), or not a
             // directory: git refuses it, nothing to guard. A link out of the workspace: outside.

@@ -111,6 +111,17 @@ struct HostileWrite: Sendable, CustomTestStringConvertible {
             try FileManager.default.moveItem(atPath: project.app + "/.git", toPath: project.app + "/real-git")
             try project.write("app/.git", "gitdir: evil-git\n")
         },
+        HostileWrite(
+            name: "a .git file leading through a link to a git directory hidden in objects/",
+            quarantined: [path("app/.git/objects/ab/hidden/config")]
+        ) { project in
+            try await project.mustGit(["init", "-q", "staging"])
+            try FileManager.default.createDirectory(atPath: project.app + "/.git/objects/ab", withIntermediateDirectories: true)
+            try FileManager.default.moveItem(atPath: project.app + "/staging/.git", toPath: project.app + "/.git/objects/ab/hidden")
+            try await project.configWritingAsTheSessionWould("core.fsmonitor", project.evil, options: ["--git-dir=.git/objects/ab/hidden"])
+            try FileManager.default.createSymbolicLink(atPath: project.app + "/objects-link", withDestinationPath: ".git/objects/ab")
+            try project.write("app/nested/.git", "gitdir: ../objects-link/hidden\n")
+        },
         HostileWrite(name: "config.worktree", quarantined: [path("app/.git/config.worktree")]) { project in
             try await project.configWritingAsTheSessionWould("extensions.worktreeConfig", "true")
             try project.write("app/.git/config.worktree", "[core]\n\tfsmonitor = \(project.evil)\n")

@@ -29,7 +29,8 @@ struct WorkspaceGuardTests {
 
         /// Waits until every text appears in the agent's audit log.
         func waitForAudit(_ texts: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws {
-            let deadline = ContinuousClock.now + .seconds(20)
+            // Generous: a readiness wait costs nothing when it succeeds, and this machine is shared.
+            let deadline = ContinuousClock.now + .seconds(90)
             while ContinuousClock.now < deadline {
                 let log = agent.auditLog
                 if texts.allSatisfy({ log.contains($0) }) { return }

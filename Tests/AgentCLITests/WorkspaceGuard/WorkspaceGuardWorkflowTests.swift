@@ -25,7 +25,7 @@ struct WorkspaceGuardWorkflowTests {
         try await scenario.mustGit(["pack-refs", "--all"], in: app)
         // The marker: quarantined once all of the above was seen.
         try await scenario.mustGit(["config", "core.pager", "/bin/false"], in: app)
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(90)
         while !scenario.agent.auditLog.contains(#""key":"core.pager""#), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         let quarantined = scenario.agent.auditLog.split(separator: "\n").filter { $0.contains(#""operation":"quarantine""#) }
         #expect(quarantined.count == 1 && quarantined.first?.contains(#""key":"core.pager""#) == true, "\(quarantined)")
