@@ -178,7 +178,9 @@ quarantine_field() {  # quarantine_field MANIFEST KEY: the value, control charac
 }
 
 quarantine_records() {  # NUL-separated record directories under PROJECT_DIR (links never followed)
-    find -P "$1" -maxdepth 12 -type f -name manifest -path '*agent-quarantine/*/manifest' -printf '%h\0' 2>/dev/null | sort -z
+    local manifest
+    find -P "$1" -maxdepth 12 -type f -name manifest -path '*agent-quarantine/*/manifest' -print0 2>/dev/null |
+        while IFS= read -r -d '' manifest; do printf '%s\0' "${manifest%/manifest}"; done | sort -z
 }
 
 show_quarantine() {
@@ -263,7 +265,7 @@ restore_quarantined() {
         cat "$record/entry.gitconfig" >>"$target"
         rm -f "$record/entry.gitconfig"
     else
-        mv -n -T "$record/item" "$target" && [ ! -e "$record/item" ] && [ ! -L "$record/item" ] || die "could not move it back"
+        mv -n "$record/item" "$target" && [ ! -e "$record/item" ] && [ ! -L "$record/item" ] || die "could not move it back"
     fi
     rm -f "$record/manifest"
     rmdir "$record" 2>/dev/null || true
