@@ -162,6 +162,7 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
         case .forwardHead(let held):
             forwardHead(held)
         case .forwardBody(let chunk):
+            record?.requestBytes += chunk.readableBytes
             upstream?.channel.write(HTTPClientRequestPart.body(.byteBuffer(chunk)), promise: nil)
         case .forwardEnd:
             deadline?.cancel()
@@ -251,8 +252,14 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
         let channel = upstream.channel
         channel.setAutoRead(true)  // a previous exchange may have paused it
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        if let body = held.body, body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
-        for chunk in held.chunks { channel.write(HTTPClientRequestPart.body(.byteBuffer(chunk)), promise: nil) }
+        if let body = held.body, body.readableBytes > 0 {
+            record?.requestBytes += body.readableBytes
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
+        }
+        for chunk in held.chunks {
+            record?.requestBytes += chunk.readableBytes
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(chunk)), promise: nil)
+        }
         if held.requestEnded {
             gate.close()
             channel.write(HTTPClientRequestPart.end(nil), promise: nil)
@@ -278,7 +285,10 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
             context.write(wrapOutboundOut(.head(head)), promise: nil)
         case .body(let chunk):
             // Flushed when the upstream read completes (`upstreamReadComplete`) or at the end.
-            if case .relayResponseBody = machine.responseBody() { context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil) }
+            if case .relayResponseBody = machine.responseBody() {
+                record?.responseBytes += chunk.readableBytes
+                context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
+            }
         case .end:
             perform(machine.responseEnd())
         }
@@ -340,8 +350,9 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
             self.record = nil
         }
         let version = clientHead?.version ?? .http1_1
-        context.write(wrapOutboundOut(.head(reply.head(version: version))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: reply.body)))), promise: nil)
+        let body = shared.rules.body(of: reply)
+        context.write(wrapOutboundOut(.head(reply.head(version: version, body: body))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             self.perform(self.machine.replyWritten())
         }
