@@ -54,7 +54,7 @@ extension ViewRepository {
 
     private static func copy(_ input: ContainedFile, to temporary: String, in destination: ContainedDirectory) throws(WorkspaceError) {
         do {
-            let output = try destination.createExclusive(temporary, mode: 0o444)
+            let output = try destination.createFileExclusively(temporary, mode: 0o444)
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             var offset: Int64 = 0
             while true {

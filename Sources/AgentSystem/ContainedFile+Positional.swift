@@ -1,5 +1,3 @@
-import CAgentShims
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -49,52 +47,5 @@ extension ContainedFile {
         } catch {
             throw ContainedFileError(path: displayPath, error)
         }
-    }
-}
-
-extension ContainedDirectory {
-    /// Creates the file `name` in this directory for writing, never following or replacing
-    /// anything already there (a link or file of that name makes it fail). Calls
-    /// `openat2(O_CREAT | O_EXCL | O_NOFOLLOW)`.
-    public func createExclusive(_ name: String, mode: UInt32 = 0o644) throws(ContainedFileError) -> ContainedFile {
-        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY
-        let descriptor: Int32
-        do {
-            descriptor = try retryingSyscall("openat2") { agent_openat2_beneath(self.descriptor, name, flags, mode) }
-        } catch {
-            throw ContainedFileError(path: displayPath + "/" + name, error)
-        }
-        return ContainedFile(descriptor: descriptor, displayPath: displayPath + "/" + name)
-    }
-
-    /// Flushes this directory's entries (a rename into it, say) to the disk. Calls `fsync`.
-    public func synchronize() throws(ContainedFileError) {
-        do {
-            try retryingSyscall("fsync") { fsync(descriptor) }
-        } catch {
-            throw ContainedFileError(path: displayPath, error)
-        }
-    }
-}
-
-extension ContainedDirectory {
-    /// What the open directory itself is (device and inode tell two openings of one directory
-    /// apart from two directories). Calls `fstat`.
-    public func status() throws(ContainedFileError) -> FileStatus {
-        var info = stat()
-        do {
-            try retryingSyscall("fstat") { fstat(descriptor, &info) }
-        } catch {
-            throw ContainedFileError(path: displayPath, error)
-        }
-        return FileStatus(info)
-    }
-}
-
-extension ContainedFileError {
-    /// Whether the call failed because the name already exists (`EEXIST`).
-    public var isAlreadyExisting: Bool {
-        if case .system(let error) = kind { return error.errno == EEXIST }
-        return false
     }
 }

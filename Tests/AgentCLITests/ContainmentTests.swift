@@ -23,7 +23,7 @@ struct ContainmentTests {
     }
 
     static func setUp() async throws -> Setup {
-        let scenario = try await GitScenario.start(environment: ["OTHER_SECRET": environmentSecret])
+        let scenario = try await GitScenario.start(environment: ["OTHER_SECRET": environmentSecret, "AGENT_WORKSPACE_GUARD": "false"])
         let app = try await scenario.clone()
         let outside = try TemporaryDirectory(prefix: "outside")
         try await scenario.server.cloneDirectly("o/app", to: outside.sub("repo"))
@@ -172,7 +172,7 @@ struct ContainmentTests {
 
     /// Links and alternates that stay inside the workspace are followed as git follows them.
     @Test func linksAlternatesAndWorktreesInsideWork() async throws {
-        let scenario = try await GitScenario.start()
+        let scenario = try await GitScenario.start(environment: ["AGENT_WORKSPACE_GUARD": "false"])
         let app = try await scenario.clone()
         // A repository that borrows app's objects (git clone --shared), reached through a link.
         try await scenario.mustGit(["clone", "-q", "--shared", app, "borrower"])

@@ -20,7 +20,8 @@ struct ForgedHistoryTests {
     }
 
     static func rewrite(environment: [String: String] = ["ALLOW_FORCE_PUSH": "false"]) async throws -> Rewrite {
-        let scenario = try await GitScenario.start(environment: environment)
+        // The workspace guard (issue 13) is off: these tests prove what git.sock itself does.
+        let scenario = try await GitScenario.start(environment: environment.merging(["AGENT_WORKSPACE_GUARD": "false"]) { $1 })
         let app = try await scenario.clone()
         let pushed = try await scenario.commit(in: app, "first version")
         try await scenario.mustGit(["push", "-q", "origin", "HEAD:claude/x"], in: app)

@@ -70,6 +70,9 @@ struct WorkspaceFilesTests {
         return gitDirectory
     }
 
+    /// The workspace guard (issue 13) is off: these tests prove what git.sock itself does.
+    static let unguarded = ["AGENT_WORKSPACE_GUARD": "false"]
+
     static func agentMemoryKiB(_ scenario: GitScenario, _ field: String) throws -> Int {
         let status = try String(contentsOfFile: "/proc/\(scenario.agent.child.pid)/status", encoding: .utf8)
         return status.split(separator: "\n").first { $0.hasPrefix(field) }.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
@@ -77,7 +80,7 @@ struct WorkspaceFilesTests {
 
     @Test(arguments: cases)
     func oddFilesAreRefusedPromptlyByTheirKind(_ this: Case) async throws {
-        let scenario = try await GitScenario.start()
+        let scenario = try await GitScenario.start(environment: Self.unguarded)
         let app = try await scenario.clone()
         let commit = try await scenario.commit(in: app, "to push")
         let gitDirectory = try await Self.plant(this.kind, at: this.place, in: app, scenario: scenario)
@@ -107,7 +110,7 @@ struct WorkspaceFilesTests {
     /// Many requests at hostile repositories at once, while others are served; then SIGTERM still
     /// stops the agent promptly.
     @Test func manyHostileRequestsAtOnceBlockNobodyAndSigtermStillStops() async throws {
-        let scenario = try await GitScenario.start()
+        let scenario = try await GitScenario.start(environment: Self.unguarded)
         let app = try await scenario.clone()
         try await scenario.commit(in: app)
         var hostile: [String] = []
@@ -145,7 +148,7 @@ struct WorkspaceFilesTests {
     /// stops the agent at once, and the waiting client is told why.
     @Test func sigtermDoesNotWaitForAStuckUpstream() async throws {
         let silent = try SilentListener()
-        let scenario = try await GitScenario.start(environment: ["GITHUB_URL": "http://127.0.0.1:\(silent.port)"])
+        let scenario = try await GitScenario.start(environment: ["GITHUB_URL": "http://127.0.0.1:\(silent.port)", "AGENT_WORKSPACE_GUARD": "false"])
         let socketPath = scenario.agent.gitSocketPath
         let waiting = Task {
             try? AgentConnection(socketPath: socketPath).send(Frame(["operation": "list", "url": "https://github.com/o/app.git"]), replyTimeout: .seconds(60))

@@ -21,7 +21,7 @@ struct PrivateDirectoryTests {
 
     @Test func positionedReadsAndExclusiveCreation() throws {
         let directory = try PrivateDirectory(in: NSTemporaryDirectory(), prefix: "private-test")
-        let file = try directory.root.createExclusive("data", mode: 0o600)
+        let file = try directory.root.createFileExclusively("data", mode: 0o600)
         try Array("0123456789".utf8).withUnsafeBytes { try file.append($0) }
         try file.synchronize()
         let reader = try directory.root.file("data")
@@ -30,13 +30,13 @@ struct PrivateDirectoryTests {
         #expect(count == 4 && buffer == Array("6789".utf8))
         #expect(try buffer.withUnsafeMutableBytes { try reader.read(into: $0, at: 20) } == 0)
         do {
-            _ = try directory.root.createExclusive("data")
+            _ = try directory.root.createFileExclusively("data", mode: 0o600)
             Issue.record("an existing file was opened for writing")
         } catch {
             #expect(error.isAlreadyExisting)
         }
         try FileManager.default.createSymbolicLink(atPath: directory.path + "/link", withDestinationPath: directory.path + "/elsewhere")
-        #expect(throws: ContainedFileError.self) { _ = try directory.root.createExclusive("link") }
+        #expect(throws: ContainedFileError.self) { _ = try directory.root.createFileExclusively("link", mode: 0o600) }
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/elsewhere"), "nothing was created through the link")
     }
 }
