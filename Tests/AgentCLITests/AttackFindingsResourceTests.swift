@@ -42,14 +42,14 @@ struct AttackFindingsResourceTests {
     }
 
     /// Work on the event loop: the visit budget bounds how many fields a mutation has (1,000),
-    /// not the work per field. 1,000 aliases of `updateRefs(input: $u)` with 20,000 ref updates
-    /// in `$u` (a 1.3 MB body) are 20 million ref-policy decisions on gh.sock's only event loop
+    /// not the work per field. 1,000 aliases of `updateRefs(input: $u)` with 40,000 ref updates
+    /// in `$u` (a 2.6 MB body) are 40 million ref-policy decisions on gh.sock's only event loop
     /// (measured: a 140 KB variant stalled every gh.sock request, and git.sock connections on
     /// that loop, for 22 s).
     @Test func oneMutationRepeatingALargeInputDoesNotStallTheProxy() async throws {
         let scenario = try await GhScenario.start()
         let fields = (0..<1000).map { "a\($0): updateRefs(input: $u) { clientMutationId }" }.joined(separator: " ")
-        let updates = (0..<20_000).map { #"{"name":"refs/heads/claude/x\#($0)","afterOid":"1111111111111111111111111111111111111111"}"# }
+        let updates = (0..<40_000).map { #"{"name":"refs/heads/claude/x\#($0)","afterOid":"1111111111111111111111111111111111111111"}"# }
         let body =
             #"{"query":"mutation($u: UpdateRefsInput!) { \#(fields) }","variables":{"u":{"repositoryId":"R","refUpdates":[\#(updates.joined(separator: ","))]}}}"#
         let attacker = try RawSocketClient(path: scenario.socket)

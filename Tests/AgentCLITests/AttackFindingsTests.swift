@@ -36,6 +36,18 @@ struct AttackFindingsTests {
         #expect(!scenario.github.requests.contains { $0.uri.hasPrefix(path) }, "the mutation reached GitHub")
     }
 
+    /// Reads pass, but a read's path was not parsed: dot segments went to GitHub verbatim. With a
+    /// base path (GitHub Enterprise, `GITHUB_API_URL=https://ghe/api/v3`) `GET /../../admin`
+    /// becomes `/api/v3/../../admin`, outside the API, with the token; what a server normalises
+    /// it to is not what the policy decided on.
+    @Test(arguments: ["/repos/o/app/../../user", "/%2e%2e/user", "/repos/o/app/%2E%2E/%2e%2e/user"])
+    func aReadWithDotSegmentsIsRefused(_ path: String) async throws {
+        let scenario = try await GhScenario.start()
+        let answer = try RawSocketClient.exchange(scenario.socket, "GET \(path) HTTP/1.1\r\nHost: api.github.com\r\n\r\n")
+        #expect([400, 403].contains(answer.text.httpStatus), "\(answer.text.prefix(300))")
+        #expect(scenario.github.requests.count == 0, "the request reached GitHub as \(scenario.github.requests.map(\.uri))")
+    }
+
     /// A body the policy reads must be declared as JSON, because GitHub (Rack) would parse a
     /// form body into other parameters. Rack takes the media type up to the first `;` or `,`, the
     /// agent up to the first `;` only: `application/x-www-form-urlencoded, application/vnd.github+json`
