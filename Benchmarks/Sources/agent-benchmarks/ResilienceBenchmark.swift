@@ -16,11 +16,13 @@ enum ResilienceBenchmark {
         _ = honestWaits()
         let idle = Measure.median(honestWaits())
         var lines = [
-            ReportLine(name: "honest gh request, idle agent (median of 20)", value: "\(Measure.format(idle)) ms", baseline: "–", ratio: "–", goal: "–", met: nil)
+            ReportLine(
+                name: "honest gh request, idle agent (median of 20)", value: "\(Measure.format(idle)) ms", baseline: "–", ratio: "–", goal: "–", met: nil)
         ]
         func report(_ attack: String, _ waits: [Double]) {
             let median = Measure.median(waits)
-            print("honest gh request while \(attack): median \(Measure.format(median)) ms, max \(Measure.format(waits.max() ?? .nan)) ms (\(waits.count) served)")
+            print(
+                "honest gh request while \(attack): median \(Measure.format(median)) ms, max \(Measure.format(waits.max() ?? .nan)) ms (\(waits.count) served)")
             lines.append(
                 ReportLine(
                     name: "honest gh request while \(attack) (median of 20)", value: "\(Measure.format(median)) ms",

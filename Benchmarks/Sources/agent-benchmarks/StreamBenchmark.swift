@@ -55,7 +55,9 @@ enum StreamBenchmark {
                 Double(samples.map(\.bytes).reduce(0, +)) / 1_048_576 / (samples.map(\.totalMs).max() ?? 1) * 1000
             }
             let share = rate(proxied) / rate(plain)
-            print("anthropic.sock stream throughput, \(connections) connection(s): \(Measure.format(rate(proxied), 0)) MiB/s (direct \(Measure.format(rate(plain), 0)) MiB/s)")
+            print(
+                "anthropic.sock stream throughput, \(connections) connection(s): \(Measure.format(rate(proxied), 0)) MiB/s (direct \(Measure.format(rate(plain), 0)) MiB/s)"
+            )
             lines.append(
                 ReportLine(
                     name: "anthropic.sock stream throughput, 50 MB, \(connections) connection\(connections == 1 ? "" : "s")",
