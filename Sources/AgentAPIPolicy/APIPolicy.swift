@@ -16,10 +16,13 @@ import AgentPolicy
 public struct APIPolicy: Sendable {
     public let refs: RefPolicy
     public let settings: APISettings
+    /// `PROTECTED_PATHS` and `SECRET_SCAN` on what writes carry (`APIContentPolicy`).
+    public let content: APIContentPolicy
 
-    public init(refs: RefPolicy, settings: APISettings) {
+    public init(refs: RefPolicy, settings: APISettings, content: APIContentPolicy = .disabled) {
         self.refs = refs
         self.settings = settings
+        self.content = content
     }
 
     /// Whether the decision for this request needs its JSON body.
@@ -28,6 +31,7 @@ public struct APIPolicy: Sendable {
         guard method != "GET", method != "HEAD", case .success(let parsed) = APIPath.parse(path) else { return false }
         let segments = parsed.segments
         if segments.count == 1, segments.word(0, is: "graphql") { return true }
+        if content.needsBody(segments: segments) { return true }
         guard let (_, rest) = Self.repositoryRoute(segments) else { return false }
         if rest.isEmpty { return method == "PATCH" }
         if rest.word(0, is: "contents") || rest.word(0, is: "merges") || rest.word(0, is: "merge-upstream") { return true }
@@ -44,6 +48,11 @@ public struct APIPolicy: Sendable {
         case .success(let path): segments = path.segments
         case .failure(let denial): return .deny(denial)
         }
+        // The content rules (issue 14) refine what the route allows.
+        return content.refine(decideWrite(request, segments: segments, facts: facts), request, segments: segments, facts: facts)
+    }
+
+    private func decideWrite(_ request: APIRequest, segments: [String], facts: APIFacts) -> APIDecision {
         let method = request.method
         let shown = "\(method) \(request.path.quotedInRefusal)"
         switch APIQuery.parse(request.query) {

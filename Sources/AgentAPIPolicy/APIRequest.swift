@@ -67,6 +67,8 @@ public enum APILookup: Hashable, Sendable {
     case pullRequest(APIRepository, number: Int)
     /// GraphQL `node(id:)` → a ref's full name or a pull request's branches.
     case node(id: String)
+    /// What the content rules (`PROTECTED_PATHS`) need: changed files, ref targets, nodes.
+    case content(ContentLookup)
 }
 
 /// Answers to lookups.
@@ -80,6 +82,8 @@ public struct APIFacts: Sendable {
     public var defaultBranches: [APIRepository: String] = [:]
     public var pullRequests: [APIPullRequestKey: (base: String, head: String)] = [:]
     public var nodes: [String: Node] = [:]
+    /// Answers to `APILookup.content`.
+    public var content = ContentFacts()
 
     public init() {}
 }

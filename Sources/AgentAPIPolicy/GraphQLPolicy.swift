@@ -84,7 +84,8 @@ struct GraphQLPolicy {
         }
         var lookups: Set<APILookup> = []
         for field in fields {
-            switch decide(field, variables: variables, facts: facts) {
+            // The content rules (issue 14) refine each field's decision (GraphQLPolicy+Content.swift).
+            switch decide(field, variables: variables, facts: facts).merged(with: content(field, variables: variables, facts: facts)) {
             case .allow: continue
             case .deny(let denial): return .deny(denial)
             case .needs(let more): lookups.formUnion(more)

@@ -39,7 +39,10 @@ public enum AgentRuntime {
             for source in [SecretSource.anthropicAPIKey, .claudeOAuthToken] { TokenLoader.scrubEnvironment(source.variable) }
             throw StartupError(description: error.description)
         }
+        // The held secrets in every form the content scan looks for (issue 14), wiped with them.
+        let heldSecrets = LockedHeldSecrets(token: secret, anthropic: anthropic)
         defer {
+            heldSecrets.wipe()
             secret.wipe()
             anthropic?.secret.wipe()
         }
@@ -84,7 +87,8 @@ public enum AgentRuntime {
         let git = GitService(
             configuration: configuration, secret: secret, threads: gitThreads, audit: audit,
             temporaryDirectory: ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp",
-            deletedTips: deletedTips
+            deletedTips: deletedTips,
+            heldSecrets: heldSecrets
         )
         let listener = FrameListener.make(
             path: configuration.gitSocketPath,
@@ -98,7 +102,9 @@ public enum AgentRuntime {
         let proxy = GitHubProxy.make(
             path: configuration.ghSocketPath,
             configuration: configuration,
-            policy: APIPolicy(refs: RefPolicy(settings: configuration.policy), settings: configuration.api),
+            policy: APIPolicy(
+                refs: RefPolicy(settings: configuration.policy), settings: configuration.api,
+                content: APIContentPolicy(rules: configuration.content, held: heldSecrets)),
             github: github,
             pool: pool,
             audit: audit,

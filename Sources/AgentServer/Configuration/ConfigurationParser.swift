@@ -74,7 +74,7 @@ public struct ConfigurationParser: Sendable {
                 throw ConfigurationError(key: "ALLOWED_API_WRITES", problem: error.description)
             }
         }
-        let configuration = AgentConfiguration(
+        var configuration = AgentConfiguration(
             policy: policy,
             api: APISettings(allowPullRequestMerge: try flag("ALLOW_PR_MERGE", default: false), extraWrites: extraWrites),
             socketDirectory: try absolutePath("AGENT_SOCKET_DIR", overrides.socketDirectory, default: "/run/agent"),
@@ -88,6 +88,7 @@ public struct ConfigurationParser: Sendable {
             isWorkspaceGuarded: try flag("AGENT_WORKSPACE_GUARD", default: true),
             anthropicAPIURL: try url("ANTHROPIC_API_URL", nil, default: "https://api.anthropic.com")
         )
+        configuration.content = try contentRules()
         return (configuration, warnings())
     }
 

@@ -13,6 +13,7 @@ struct GitService: Sendable {
     let opener: WorkspaceOpener
     let deletedTips: DeletedBranchTips
     let limits: GitLimits
+    let content: PushContentCheck
 
     init(
         configuration: AgentConfiguration,
@@ -21,6 +22,7 @@ struct GitService: Sendable {
         audit: AuditLog,
         temporaryDirectory: String,
         deletedTips: DeletedBranchTips,
+        heldSecrets: any HeldSecretSource,
         limits: GitLimits = GitLimits()
     ) {
         self.configuration = configuration
@@ -31,6 +33,7 @@ struct GitService: Sendable {
         self.opener = WorkspaceOpener(workspace: configuration.workspace, temporaryDirectory: temporaryDirectory, limits: limits)
         self.deletedTips = deletedTips
         self.limits = limits
+        self.content = PushContentCheck(rules: configuration.content, held: heldSecrets)
     }
 
     private func upstreamURL(_ repository: GitHubRepository) -> String {
@@ -117,7 +120,8 @@ struct GitService: Sendable {
             repositoryName: request.repository.description,
             credentials: credentials,
             deletedTips: deletedTips,
-            limits: limits
+            limits: limits,
+            content: content
         )
         let gitDirectory = request.gitDirectory ?? ""
         let isAtomic = frame[Wire.Key.atomic] == "true"
@@ -148,6 +152,7 @@ struct GitService: Sendable {
                 decision: failures.isEmpty ? "allow" : (failures.count == outcome.results.count ? "deny" : "partial"),
                 code: outcome.refusalCode,
                 reason: denials.isEmpty ? failures.first.map { "\($0.destination): \($0.failure ?? "")" } : denials.joined(separator: "; "),
+                details: outcome.inspection?.auditDetails ?? [],
                 started: started
             ))
         return reply

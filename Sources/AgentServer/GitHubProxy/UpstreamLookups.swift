@@ -26,6 +26,8 @@ struct UpstreamLookups: Sendable {
                 facts.pullRequests[APIPullRequestKey(repository, number)] = (base, head)
             case .node(let id):
                 facts.nodes[id] = try await node(id)
+            case .content(let lookup):
+                facts.content.answers[lookup] = try await answer(lookup)
             }
         }
     }

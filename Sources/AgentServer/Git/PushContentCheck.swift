@@ -1,0 +1,52 @@
+import AgentGit
+import AgentPolicy
+
+/// The content rules on a push's plan: every ref the plan would update is refused when the
+/// commits it brings change a protected path or carry a secret (`PushContentInspector`), before
+/// any byte is sent. Warnings (`SECRET_SCAN=warn`) are shown as the server's own messages.
+struct PushContentCheck: Sendable {
+    let rules: ContentRules
+    let held: any HeldSecretSource
+
+    /// - Returns: the plan with content refusals, and what the inspection found (for the audit
+    ///   line), `nil` when nothing was inspected.
+    func apply(
+        to entries: [PushPlanEntry],
+        repository: GitRepository,
+        advertised: [String: ObjectID],
+        isAtomic: Bool,
+        control: OperationControl,
+        onEvent: @Sendable (TransferEvent) -> Void
+    ) throws(PushRefusal) -> (entries: [PushPlanEntry], inspection: ContentInspection?) {
+        guard rules.checksPaths || rules.scansSecrets else { return (entries, nil) }
+        let pushed = entries.indices.compactMap { index -> (Int, ObjectID)? in
+            guard case .push(let hex) = entries[index].outcome, let id = ObjectID(hex: hex) else { return nil }
+            return (index, id)
+        }
+        guard !pushed.isEmpty else { return (entries, nil) }
+        let remote = Array(Set(advertised.values))
+        let result = held.withPatterns { patterns in
+            Result { () throws(PushRefusal) -> ContentInspection in
+                try PushContentInspector.inspect(
+                    repository, sending: pushed.map(\.1), remoteHas: remote, rules: rules, held: patterns, control: control)
+            }
+        }
+        let inspection = try result.get()
+        var checked = entries
+        for ((index, _), verdict) in zip(pushed, inspection.verdicts) {
+            if let denial = verdict.denial { checked[index].outcome = .reject(reason: denial.message, code: denial.code.rawValue) }
+        }
+        for warning in inspection.warnings { onEvent(.remote("warning: " + warning.message, isTransient: false)) }
+        return (isAtomic ? PushPlanner.failingAtomically(checked) : checked, inspection)
+    }
+}
+
+extension ContentInspection {
+    /// Fields for the push's audit line: how much was scanned and what was skipped or let through.
+    var auditDetails: [(String, String)] {
+        var details = [("scanned_blobs", String(scannedBlobs)), ("scanned_bytes", String(scannedBytes))]
+        if skippedBinaryBlobs > 0 { details.append(("skipped_binary_blobs", String(skippedBinaryBlobs))) }
+        if !warnings.isEmpty { details.append(("secret_warnings", warnings.map(\.message).joined(separator: "; "))) }
+        return details
+    }
+}
