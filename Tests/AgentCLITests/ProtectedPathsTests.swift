@@ -118,9 +118,9 @@ struct ProtectedPathsTests {
         let clean = try await scenario.commitAll("docs")
         try scenario.write(Self.ci, "on: workflow_dispatch\n")
         try await scenario.commitAll("workflow")
-        let atomic = try await scenario.push("--atomic", "origin", "HEAD~1:claude/docs", "HEAD:claude/x")
+        let atomic = try await scenario.push("--atomic", "origin", "HEAD~1:refs/heads/claude/docs", "HEAD:claude/x")
         try await scenario.expectRefused(atomic, source: "HEAD~1", "claude/docs", "atomic push failed")
-        let result = try await scenario.push("origin", "HEAD~1:claude/docs", "HEAD:claude/x")
+        let result = try await scenario.push("origin", "HEAD~1:refs/heads/claude/docs", "HEAD:claude/x")
         try await scenario.expectRefused(result, "claude/x", ContentScenario.protected(Self.ci))
         #expect(try await scenario.serverRef("refs/heads/claude/docs") == clean)
     }

@@ -49,7 +49,7 @@ struct SecretScanTests {
         let percent = canary.utf8.map { String(format: "%%%02X", $0) }.joined()
         let forms: [(String, String)] = [
             ("exact", "GITHUB_TOKEN=\(canary)\n"),
-            ("base64 (basic auth)", "[http]\n\textraHeader = Authorization: Basic \(basic)\n"),
+            ("base64 (basic auth)", "http.extraHeader = Authorization: Basic \(basic)\n"),
             ("%-encoded", "remote = https://github.com/o/wf?t=\(percent)\n"),
         ]
         for settings in [["SECRET_SCAN": "block"], ["SECRET_SCAN": "warn", "SECRET_SCAN_ALLOW": #"["config/**"]"#]] {
