@@ -114,6 +114,17 @@ struct ContentAPITests {
                 #"mutation CommitFiles { createCommitOnBranch(input: {branch: {branchName: "claude/x"}, message: {headline: "x"}, expectedHeadOid: "abc", fileChanges: {additions: [{path: "docs/a.md", contents: "eA=="}]}}) { commit { oid } } }"#,
                 operation: "CommitFiles"), refusal: nil),
         Write(
+            name: "createCommitOnBranch adding a workflow as ./path", method: "POST", path: "/graphql",
+            body: graphQL(
+                #"mutation CommitFiles { createCommitOnBranch(input: {branch: {branchName: "claude/x"}, message: {headline: "x"}, expectedHeadOid: "abc", fileChanges: {additions: [{path: "./.github//workflows/x.yml", contents: "eA=="}]}}) { commit { oid } } }"#,
+                operation: "CommitFiles"), refusal: "path './.github//workflows/x.yml' is protected (PROTECTED_PATHS)"),
+        Write(
+            name: "a release that creates its tag at a commit that changes a workflow", method: "POST", path: "/repos/o/app/releases",
+            body: #"{"tag_name":"v9","target_commitish":"\#(two)"}"#, refusal: protected),
+        Write(
+            name: "a merge whose head is not a revision", method: "POST", path: "/repos/o/app/merges", body: #"{"base":"claude/x","head":"../../user"}"#,
+            refusal: "the request is refused: '../../user' is not a branch, tag or commit the agent can compare"),
+        Write(
             name: "updateRef to a commit that changes a workflow", method: "POST", path: "/graphql",
             body: graphQL(#"mutation MoveRef { updateRef(input: {refId: "REF_claude_x", oid: "\#(two)"}) { clientMutationId } }"#, operation: "MoveRef"),
             refusal: protected),

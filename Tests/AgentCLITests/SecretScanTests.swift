@@ -131,6 +131,19 @@ struct SecretScanTests {
         #expect(scenario.git.agent.auditLog.contains(#""skipped_binary_blobs":"1""#), "\(scenario.git.agent.auditLog)")
     }
 
+    /// A tree entry that says "file" but names a commit (whose message holds a key): libgit2 would
+    /// pack the commit as it is, so the push is refused before anything is scanned or sent.
+    @Test func aTreeEntryNamingACommitAsAFileIsRefused() async throws {
+        let scenario = try await ContentScenario.start()
+        let tree = try await scenario.run("rev-parse", "HEAD^{tree}")
+        let hidden = try await scenario.run("commit-tree", tree, "-m", "key \(SecretSamples.all[2].truePositive)")
+        try await scenario.run("update-index", "--add", "--cacheinfo", "100644,\(hidden),notes.txt")
+        try await scenario.run("commit", "-q", "-m", "a file that is a commit")
+        let result = try await scenario.push("origin", "HEAD:claude/x")
+        try await scenario.expectRefused(result, "claude/x", "the tree entry 'notes.txt' names object \(hidden), which is not a file's content")
+        expectNothingSecret(scenario, result, secrets: [SecretSamples.all[2].truePositive])
+    }
+
     @Test func aSecretTheUpstreamAlreadyHasIsNotNew() async throws {
         let scenario = try await ContentScenario.start()
         try scenario.write("legacy.env", "# old\nKEY=\(SecretSamples.all[10].truePositive)\n")

@@ -62,6 +62,11 @@ public struct APIContentPolicy: Sendable {
         case "merges" where method == "POST":
             guard case .value(let base) = body.stringField("base"), case .value(let head) = body.stringField("head") else { return route }
             decision = changes(.compare(repository, base: base, head: head), facts: facts)
+        case "releases" where (method == "POST" && rest.count == 1) || (method == "PATCH" && rest.count == 2):
+            // A release may create its tag at any commit: workflows run from what that commit holds.
+            guard rules.checksPaths, case .value(let target) = body.stringField("target_commitish") else { return route }
+            guard let base = facts.defaultBranches[repository] else { return route.merged(with: .needs([.defaultBranch(repository)])) }
+            decision = target == base ? .allow : changes(.compare(repository, base: base, head: target), facts: facts)
         case "pulls" where method == "PUT" && rest.count == 3 && rest.word(2, is: "merge"):
             guard let number = Int(rest[1]) else { return route }
             decision = changes(.pullRequestFiles(repository, number: number), facts: facts)
@@ -74,7 +79,7 @@ public struct APIContentPolicy: Sendable {
     // MARK: - Routes
 
     private func contents(path: String, body: JSONValue?) -> APIDecision {
-        if rules.checksPaths, rules.protection(of: path) != nil { return .deny(ContentDenial.protectedPath(path)) }
+        if rules.checksPaths, rules.protection(ofRequested: path) != nil { return .deny(ContentDenial.protectedPath(path)) }
         guard let body else { return .allow }
         switch Optional(body).stringField("content") {
         case .absent: return .allow
@@ -140,6 +145,9 @@ public struct APIContentPolicy: Sendable {
     /// The files a lookup lists: refused when one is protected, or when the list is incomplete.
     func changes(_ lookup: ContentLookup, facts: APIFacts) -> APIDecision {
         guard rules.checksPaths else { return .allow }
+        if case .compare(_, let base, let head) = lookup, let bad = [base, head].first(where: { !Self.isRevision($0) }) {
+            return invalid("'\(bad.quotedInRefusal)' is not a branch, tag or commit the agent can compare")
+        }
         switch facts.content.answers[lookup] {
         case .none: return .needs([.content(lookup)])
         case .files(let files):
@@ -192,6 +200,15 @@ public struct APIContentPolicy: Sendable {
     private func withScanner<Result>(formats: Bool, _ body: (SecretScanner) -> Result) -> Result {
         guard let held else { return body(SecretScanner(scansFormats: formats, held: .none)) }
         return held.withPatterns { patterns in body(SecretScanner(scansFormats: formats, held: patterns)) }
+    }
+
+    /// A branch, tag or commit as compare takes it: git's ref-name characters, no `..`, no
+    /// leading `/` (the text becomes part of a lookup's path).
+    static func isRevision(_ text: String) -> Bool {
+        guard !text.isEmpty, text.utf8.count <= 255, !text.contains(".."), !text.contains("//"), !text.hasPrefix("/"), !text.hasSuffix("/") else {
+            return false
+        }
+        return text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !"~^:?*[\\@{}%#".utf8.contains($0) }
     }
 
     func invalid(_ why: String) -> APIDecision {

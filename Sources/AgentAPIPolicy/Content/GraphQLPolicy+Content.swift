@@ -78,7 +78,7 @@ extension GraphQLPolicy {
                 guard case .value(let path) = Optional(change).stringField("path") else {
                     return policy.invalid("createCommitOnBranch: a file change has no 'path' (a string)")
                 }
-                if policy.rules.checksPaths, policy.rules.protection(of: path) != nil { return .deny(ContentDenial.protectedPath(path)) }
+                if policy.rules.checksPaths, policy.rules.protection(ofRequested: path) != nil { return .deny(ContentDenial.protectedPath(path)) }
                 guard isAddition else { continue }
                 switch Optional(change).stringField("contents") {
                 case .absent: continue

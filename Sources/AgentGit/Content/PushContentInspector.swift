@@ -205,6 +205,10 @@ final class ContentWalker {
         }
         try budget.spend()
         let blob = try GitObject(repository, oid)
+        guard blob.kind == GIT_OBJECT_BLOB else {
+            // libgit2 would pack whatever the entry names; git fsck and GitHub refuse the tree.
+            throw .unreadable("the tree entry \(ContentDenial.quoted(Self.text(path))) names object \(ObjectID(oid)), which is not a file's content")
+        }
         let scan = blob.withBlobContent { content -> BlobScan in
             if content.count > rules.maximumBinaryScanSize, SecretScanner.looksBinary(content) {
                 return BlobScan(held: nil, format: nil, formatsScanned: true, skipped: true)

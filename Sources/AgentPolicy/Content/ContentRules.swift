@@ -64,6 +64,29 @@ public struct ContentRules: Hashable, Sendable {
         protection(of: path.utf8)
     }
 
+    /// The pattern that protects a path a client named in an API request (`createCommitOnBranch`'s
+    /// file changes, a contents route): the path as given and as GitHub may normalise it (a leading
+    /// `/` or `./`, `//`, `.` and `..` segments) are both checked.
+    public func protection(ofRequested path: String) -> PathPattern? {
+        protection(of: path) ?? Self.normalized(path).flatMap { protection(of: $0) }
+    }
+
+    /// `path` without a leading `/`, empty and `.` segments, with `..` segments applied; `nil` when
+    /// a `..` would leave the repository.
+    public static func normalized(_ path: String) -> String? {
+        var segments: [Substring] = []
+        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch segment {
+            case ".": continue
+            case "..":
+                guard !segments.isEmpty else { return nil }
+                segments.removeLast()
+            default: segments.append(segment)
+            }
+        }
+        return segments.joined(separator: "/")
+    }
+
     /// Whether well-known formats are searched for in content at `path`.
     public func scansFormats(at path: some Collection<UInt8>) -> Bool {
         guard secretScan != .off else { return false }
