@@ -52,6 +52,14 @@ struct ContentAPITests {
             body: #"{"message":"m","content":"\#(base64("auth: " + base64("x:" + canary)))","branch":"claude/x"}"#,
             refusal: "possible secret in 'docs/new.md' line 1: the agent's GitHub token, base64-encoded (SECRET_SCAN)"),
         Write(
+            name: "contents PUT naming a file after the agent's token", method: "PUT", path: "/repos/o/app/contents/notes/\(canary).md",
+            body: #"{"message":"m","content":"eA==","branch":"claude/x"}"#,
+            refusal: "possible secret in the request's path line 1: the agent's GitHub token (SECRET_SCAN)"),
+        Write(
+            name: "contents PUT naming a file after a key", method: "PUT", path: "/repos/o/app/contents/notes/\(key).md",
+            body: #"{"message":"m","content":"eA==","branch":"claude/x"}"#,
+            refusal: "possible secret in the name of a file line 1: GitHub token (SECRET_SCAN)"),
+        Write(
             name: "contents PUT with a look-alike", method: "PUT", path: "/repos/o/app/contents/docs/new.md",
             body: #"{"message":"m","content":"\#(base64("token: ghp_your_token_here\n"))","branch":"claude/x"}"#, refusal: nil),
         Write(

@@ -85,7 +85,24 @@ struct SecretScanTests {
         try await scenario.run("commit", "-q", "-m", "Use the key\n\n\(key.truePositive)")
         let commit = try await scenario.run("rev-parse", "--short=12", "HEAD")
         let result = try await scenario.push("origin", "HEAD:claude/x")
-        try await scenario.expectRefused(result, "claude/x", "possible secret in the message of commit \(commit) line 3: AWS access key ID (SECRET_SCAN)")
+        try await scenario.expectRefused(result, "claude/x", "possible secret in commit \(commit) line 8: AWS access key ID (SECRET_SCAN)")
+    }
+
+    @Test func namesAreContentToo() async throws {
+        let scenario = try await ContentScenario.start()
+        let key = SecretSamples.all[10].truePositive
+        try scenario.write("keys/\(key).txt", "nothing here\n")
+        try await scenario.commitAll("a name")
+        let result = try await scenario.push("origin", "HEAD:claude/x")
+        try await scenario.expectRefused(result, "claude/x", "possible secret in the name of a file line 1: Google API key (SECRET_SCAN)")
+        try await scenario.run("reset", "-q", "--hard", "origin/main")
+        try await scenario.run("commit", "-q", "--allow-empty", "--author", "\(key) <a@example.com>", "-m", "an author")
+        let author = try await scenario.push("origin", "HEAD:claude/y")
+        #expect(author.stderr.contains("(possible secret in commit "), "\(author.output)")
+        #expect(author.stderr.contains(" line 3: Google API key (SECRET_SCAN))"), "\(author.output)")
+        let branch = try await scenario.push("origin", "HEAD~0:refs/heads/claude/\(key)")
+        #expect(branch.stderr.contains("(possible secret in the name of the ref line 1: Google API key (SECRET_SCAN))"), "\(branch.output)")
+        expectNothingSecret(scenario, result, author, secrets: [])
     }
 
     @Test func allowedPathsWarnModeAndOff() async throws {

@@ -29,6 +29,17 @@ struct SecretScannerTests {
         #expect(formats.firstFinding(in: token)?.line == 1)
     }
 
+    @Test(arguments: SecretSamples.all)
+    func auditLinesAreMaskedAndStayOneJSONLine(_ sample: SecretSample) throws {
+        let line = #"{"path":"/repos/o/r/contents/x/"# + sample.truePositive.replacingOccurrences(of: "\n", with: "\\n") + #".md","decision":"deny"}"#
+        let masked = SecretMasking.mask(line)
+        #expect(!masked.contains(sample.truePositive.prefix(24)), "\(masked)")
+        #expect(masked.contains(SecretMasking.replacement))
+        #expect(masked.hasSuffix(#""decision":"deny"}"#) || masked.hasSuffix(#"","decision":"deny"}"#), "\(masked)")
+        #expect(try JSONSerialization.jsonObject(with: Data(masked.utf8)) is [String: Any], "\(masked)")
+        #expect(SecretMasking.mask("path x/\(sample.lookAlike)") == "path x/\(sample.lookAlike)")
+    }
+
     @Test func nothingIsFoundWhenNothingIsAsked() {
         let off = SecretScanner(scansFormats: false, held: .none)
         #expect(!off.isActive)

@@ -42,6 +42,9 @@ public struct APIContentPolicy: Sendable {
         guard isActive, !request.isRead else { return route }
         if case .deny = route { return route }
         if rules.scansSecrets, let body = request.body, let denial = heldSecret(in: body) { return .deny(denial) }
+        if rules.scansSecrets, let denial = heldSecret(in: .string(segments.joined(separator: "/") + "?" + (request.query ?? "")), place: "the request's path") {
+            return .deny(denial)
+        }
         if segments.count == 1, segments.word(0, is: "graphql") { return route }  // decided per field
         if segments.word(0, is: "gists") { return route.merged(with: gist(request.body)) }
         guard let (repository, rest) = APIPolicy.repositoryRoute(segments), let first = rest.first?.lowercased() else { return route }
@@ -81,6 +84,7 @@ public struct APIContentPolicy: Sendable {
     private func contents(path: String, body: JSONValue?) -> APIDecision {
         if rules.checksPaths, rules.protection(ofRequested: path) != nil { return .deny(ContentDenial.protectedPath(path)) }
         guard let body else { return .allow }
+        if case .deny(let denial) = scan(Array(path.utf8), path: path, place: "the name of a file") { return .deny(denial) }
         switch Optional(body).stringField("content") {
         case .absent: return .allow
         case .wrongType: return invalid("its 'content' is not a string")
@@ -174,19 +178,19 @@ public struct APIContentPolicy: Sendable {
     }
 
     /// The first held secret in any string (or key) of a JSON body.
-    func heldSecret(in body: JSONValue) -> Denial? {
+    func heldSecret(in body: JSONValue, place: String = "the request body") -> Denial? {
         guard held != nil else { return nil }
         return withScanner(formats: false) { scanner in
             var pending = [body]
             while let value = pending.popLast() {
                 switch value {
                 case .string(let text):
-                    if let finding = scanner.firstFinding(in: text) { return ContentDenial.secret(finding, in: "the request body") }
+                    if let finding = scanner.firstFinding(in: text) { return ContentDenial.secret(finding, in: place) }
                 case .array(let values):
                     pending.append(contentsOf: values)
                 case .object(let object):
                     for (key, value) in object {
-                        if let finding = scanner.firstFinding(in: key) { return ContentDenial.secret(finding, in: "the request body") }
+                        if let finding = scanner.firstFinding(in: key) { return ContentDenial.secret(finding, in: place) }
                         pending.append(value)
                     }
                 case .number, .bool, .null:

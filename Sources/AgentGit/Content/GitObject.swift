@@ -29,15 +29,20 @@ final class GitObject {
         return (0..<git_commit_parentcount(pointer)).compactMap { git_commit_parent_id(pointer, $0)?.pointee }
     }
 
-    /// The whole message, as stored (any encoding).
-    var commitMessage: [UInt8]? {
-        guard kind == GIT_OBJECT_COMMIT, let text = git_commit_message_raw(pointer) else { return nil }
-        return TreeDiff.bytes(ofCString: text)
-    }
-
-    var tagMessage: [UInt8]? {
-        guard kind == GIT_OBJECT_TAG, let text = git_tag_message(pointer) else { return nil }
-        return TreeDiff.bytes(ofCString: text)
+    /// An object's bytes as stored and sent (for a commit: its headers, extra headers included,
+    /// then its message).
+    static func raw(_ repository: GitRepository, _ oid: git_oid) throws(PushRefusal) -> [UInt8] {
+        var odb: OpaquePointer?
+        guard git_repository_odb(&odb, repository.pointer) == 0, let odb else { throw .unreadable("the agent cannot read the objects to push") }
+        defer { git_odb_free(odb) }
+        var copy = oid
+        var object: OpaquePointer?
+        guard git_odb_read(&object, odb, &copy) == 0, let object else {
+            throw .unreadable("object \(ObjectID(oid)) cannot be read: \(GitError.lastMessage())")
+        }
+        defer { git_odb_object_free(object) }
+        guard let data = git_odb_object_data(object) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: data, count: git_odb_object_size(object)))
     }
 
     var tagTarget: git_oid? {

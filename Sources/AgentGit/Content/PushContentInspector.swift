@@ -82,7 +82,7 @@ final class ContentWalker {
             let object = try GitObject(repository, current)
             switch object.kind {
             case GIT_OBJECT_TAG:
-                if let verdict = try scanMessage(object.tagMessage, place: "the message of tag \(ObjectID(current).hex.prefix(12))") { return verdict }
+                if let verdict = try scanObject(current, place: "tag \(ObjectID(current).hex.prefix(12))") { return verdict }
                 guard let target = object.tagTarget else { throw .unreadable("tag \(ObjectID(current)) has no target") }
                 current = target
             case GIT_OBJECT_COMMIT:
@@ -139,7 +139,7 @@ final class ContentWalker {
         if let known = commits[key] { return known }
         try budget.spend()
         let commit = try GitObject(repository, oid)
-        var verdict = try scanMessage(commit.commitMessage, place: "the message of commit \(ObjectID(oid).hex.prefix(12))") ?? .clean
+        var verdict = try scanObject(oid, place: "commit \(ObjectID(oid).hex.prefix(12))") ?? .clean
         if verdict == .clean {
             guard let tree = commit.commitTree else { throw .unreadable("commit \(ObjectID(oid)) has no tree") }
             let parents = commit.commitParents
@@ -167,6 +167,17 @@ final class ContentWalker {
         -> ContentVerdict
     {
         let paths = changes.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        // A name is content too; one that holds a secret is refused without being shown.
+        if scanner.isActive {
+            for path in paths where changes[path]?.new != nil {
+                let result = path.withUnsafeBytes { scanner.scan($0) }
+                if let verdict = try verdict(
+                    BlobScan(held: result.held, format: result.format, formatsScanned: true, skipped: false), place: "the name of a file")
+                {
+                    return verdict
+                }
+            }
+        }
         if rules.checksPaths {
             if let path = paths.first(where: { rules.protection(of: $0) != nil }) { return .protectedPath(Self.text(path)) }
             if parents.count > 1, let commit, let path = try MergeRule(walker: self).firstChangedProtectedPath(commit: commit, tree: tree, parents: parents) {
@@ -182,7 +193,7 @@ final class ContentWalker {
         return .clean
     }
 
-    private func verdict(_ scan: BlobScan, place: String) throws(PushRefusal) -> ContentVerdict? {
+    func verdict(_ scan: BlobScan, place: String) throws(PushRefusal) -> ContentVerdict? {
         if let held = scan.held { return .secret(held, place: place) }
         guard let format = scan.format else { return nil }
         if rules.secretScan == .warn {
@@ -192,9 +203,10 @@ final class ContentWalker {
         return .secret(format, place: place)
     }
 
-    private func scanMessage(_ message: [UInt8]?, place: String) throws(PushRefusal) -> ContentVerdict? {
-        guard scanner.isActive, let message else { return nil }
-        let result = message.withUnsafeBytes { scanner.scan($0) }
+    /// Scans a commit or tag as sent: author, committer, extra headers and message.
+    private func scanObject(_ oid: git_oid, place: String) throws(PushRefusal) -> ContentVerdict? {
+        guard scanner.isActive else { return nil }
+        let result = try GitObject.raw(repository, oid).withUnsafeBytes { scanner.scan($0) }
         return try verdict(BlobScan(held: result.held, format: result.format, formatsScanned: true, skipped: false), place: place)
     }
 

@@ -38,6 +38,9 @@ public struct SecretScanner {
         self.starts = starts
     }
 
+    /// Whether a well-known format may start with `byte`.
+    func startsFormat(_ byte: UInt8) -> Bool { starts[Int(byte)] & 1 != 0 }
+
     /// Whether the scan would look for anything at all.
     public var isActive: Bool { scansFormats || !held.forms.isEmpty }
 

@@ -25,16 +25,25 @@ struct PushContentCheck: Sendable {
         }
         guard !pushed.isEmpty else { return (entries, nil) }
         let remote = Array(Set(advertised.values))
+        let names = pushed.map { Array(entries[$0.0].fullName.utf8) }
         let result = held.withPatterns { patterns in
-            Result { () throws(PushRefusal) -> ContentInspection in
-                try PushContentInspector.inspect(
+            Result { () throws(PushRefusal) -> (ContentInspection, [SecretFinding?]) in
+                // A ref's name is published too.
+                let scanner = SecretScanner(scansFormats: rules.scansSecrets, held: rules.scansSecrets ? patterns : .none)
+                let named = names.map { name in
+                    let found = name.withUnsafeBytes { scanner.scan($0) }
+                    return found.held ?? (rules.secretScan == .block ? found.format : nil)
+                }
+                let inspection = try PushContentInspector.inspect(
                     repository, sending: pushed.map(\.1), remoteHas: remote, rules: rules, held: patterns, control: control)
+                return (inspection, named)
             }
         }
-        let inspection = try result.get()
+        let (inspection, named) = try result.get()
         var checked = entries
-        for ((index, _), verdict) in zip(pushed, inspection.verdicts) {
-            if let denial = verdict.denial { checked[index].outcome = .reject(reason: denial.message, code: denial.code.rawValue) }
+        for (((index, _), verdict), name) in zip(zip(pushed, inspection.verdicts), named) {
+            let denial = name.map { ContentDenial.secret($0, in: "the name of the ref") } ?? verdict.denial
+            if let denial { checked[index].outcome = .reject(reason: denial.message, code: denial.code.rawValue) }
         }
         for warning in inspection.warnings { onEvent(.remote("warning: " + warning.message, isTransient: false)) }
         return (isAtomic ? PushPlanner.failingAtomically(checked) : checked, inspection)
