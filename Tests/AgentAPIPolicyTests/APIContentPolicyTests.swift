@@ -33,11 +33,17 @@ struct APIContentPolicyTests {
         Route(method: "PUT", path: "/repos/o/r/contents/.github/workflows/ci.yml", body: #"{"message":"m","content":"eA==","branch":"x"}"#, refusal: protected),
         Route(method: "DELETE", path: "/repos/o/r/contents/.github/workflows/ci.yml", body: #"{"message":"m","sha":"a","branch":"x"}"#, refusal: protected),
         Route(method: "PUT", path: "/REPOS/O/R/CONTENTS/.github/workflows/ci.yml", body: #"{"message":"m","content":"eA==","branch":"x"}"#, refusal: protected),
-        Route(method: "PUT", path: "/repositories/7/contents/.github%2Fworkflows/ci.yml", body: #"{"message":"m","content":"eA==","branch":"x"}"#, refusal: protected),
-        Route(method: "PUT", path: "/repos/o/r/contents/.github", body: #"{"message":"m","content":"eA==","branch":"x"}"#, refusal: "path '.github' is protected (PROTECTED_PATHS)"),
+        Route(
+            method: "PUT", path: "/repositories/7/contents/.github%2Fworkflows/ci.yml", body: #"{"message":"m","content":"eA==","branch":"x"}"#,
+            refusal: protected),
+        Route(
+            method: "PUT", path: "/repos/o/r/contents/.github", body: #"{"message":"m","content":"eA==","branch":"x"}"#,
+            refusal: "path '.github' is protected (PROTECTED_PATHS)"),
         Route(method: "PUT", path: "/repos/o/r/contents/.GitHub/workflows/ci.yml", body: #"{"message":"m","content":"eA==","branch":"x"}"#, refusal: nil),
         Route(method: "PUT", path: "/repos/o/r/contents/docs/ci.yml", body: #"{"message":"m","content":"eA==","branch":"x"}"#, refusal: nil),
-        Route(method: "PUT", path: "/repos/o/r/contents/docs/ci.yml", body: #"{"message":"m","content":7,"branch":"x"}"#, refusal: "the request is refused: its 'content' is not a string"),
+        Route(
+            method: "PUT", path: "/repos/o/r/contents/docs/ci.yml", body: #"{"message":"m","content":7,"branch":"x"}"#,
+            refusal: "the request is refused: its 'content' is not a string"),
     ])
     func contentsRoutes(_ route: Route) {
         let decision = policy.decide(request(route.method, route.path, route.body))
@@ -89,7 +95,9 @@ struct APIContentPolicyTests {
         #expect(policy.decide(merge, facts: facts) == .allow)
         facts.content.answers[files] = .files(ChangedFiles(paths: ["ci/x", ".github/workflows/ci.yml"], isComplete: true))
         #expect(message(policy.decide(merge, facts: facts)) == Self.protected)
-        #expect(policy.decide(request("POST", "/repos/o/r/merges", #"{"base":"develop","head":"f"}"#)) == .needs([.content(.compare(repository, base: "develop", head: "f"))]))
+        #expect(
+            policy.decide(request("POST", "/repos/o/r/merges", #"{"base":"develop","head":"f"}"#))
+                == .needs([.content(.compare(repository, base: "develop", head: "f"))]))
     }
 
     @Test(arguments: [
@@ -98,7 +106,8 @@ struct APIContentPolicyTests {
         ("docs/ci.yml", false), (".github/workflows-old/ci.yml", false),
     ])
     func createCommitOnBranchPathsAsGitHubMayNormaliseThem(_ path: String, _ refused: Bool) {
-        let query = #"mutation { createCommitOnBranch(input: {branch: {branchName: "claude/x"}, message: {headline: "m"}, expectedHeadOid: "a", fileChanges: {deletions: [{path: $p}]}}) { commit { oid } } }"#
+        let query =
+            #"mutation { createCommitOnBranch(input: {branch: {branchName: "claude/x"}, message: {headline: "m"}, expectedHeadOid: "a", fileChanges: {deletions: [{path: $p}]}}) { commit { oid } } }"#
             .replacingOccurrences(of: "$p", with: "\"\(path)\"")
         let body = "{\"query\":\(String(decoding: try! JSONEncoder().encode(query), as: UTF8.self))}"
         let decision = policy.decide(request("POST", "/graphql", body))

@@ -72,11 +72,15 @@ struct ContentAPITests {
         Write(
             name: "ref update to a commit that changes a workflow", method: "PATCH", path: "/repos/o/app/git/refs/heads/claude/x",
             body: #"{"sha":"\#(two)"}"#, refusal: protected),
-        Write(name: "ref update to a commit that does not", method: "PATCH", path: "/repos/o/app/git/refs/heads/claude/x", body: #"{"sha":"\#(three)"}"#, refusal: nil),
+        Write(
+            name: "ref update to a commit that does not", method: "PATCH", path: "/repos/o/app/git/refs/heads/claude/x", body: #"{"sha":"\#(three)"}"#,
+            refusal: nil),
         Write(
             name: "ref creation at a commit that changes a workflow", method: "POST", path: "/repos/o/app/git/refs",
             body: #"{"ref":"refs/heads/claude/new","sha":"\#(two)"}"#, refusal: protected),
-        Write(name: "ref creation at a clean commit", method: "POST", path: "/repos/o/app/git/refs", body: #"{"ref":"refs/heads/claude/new","sha":"\#(three)"}"#, refusal: nil),
+        Write(
+            name: "ref creation at a clean commit", method: "POST", path: "/repos/o/app/git/refs", body: #"{"ref":"refs/heads/claude/new","sha":"\#(three)"}"#,
+            refusal: nil),
         Write(
             name: "merge of a branch that renames a workflow", method: "POST", path: "/repos/o/app/merges", body: #"{"base":"claude/x","head":"feature"}"#,
             refusal: protected),
@@ -156,7 +160,8 @@ struct ContentAPITests {
             refusal: "path '.github/actions/setup/action.yml' is protected (PROTECTED_PATHS)", environment: ["ALLOW_PR_MERGE": "true"]),
         Write(
             name: "a mutation with the agent's token in a variable", method: "POST", path: "/graphql",
-            body: #"{"query":"mutation C($b: String!) { addComment(input: {subjectId: \"I_1\", body: $b}) { clientMutationId } }","variables":{"b":"\#(canary)"}}"#,
+            body:
+                #"{"query":"mutation C($b: String!) { addComment(input: {subjectId: \"I_1\", body: $b}) { clientMutationId } }","variables":{"b":"\#(canary)"}}"#,
             refusal: "possible secret in the request body line 1: the agent's GitHub token (SECRET_SCAN)"),
     ]
 

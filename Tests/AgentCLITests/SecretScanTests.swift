@@ -27,7 +27,8 @@ struct SecretScanTests {
         let result = try await scenario.git.git(["push", "origin"] + refspecs, in: scenario.work)
         #expect(result.status != 0)
         for (index, sample) in SecretSamples.all.enumerated() {
-            #expect(result.stderr.contains("! [remote rejected] s\(index) -> claude/s\(index) (\(Self.secret(in: sample)))"), "\(sample.kind): \(result.output)")
+            #expect(
+                result.stderr.contains("! [remote rejected] s\(index) -> claude/s\(index) (\(Self.secret(in: sample)))"), "\(sample.kind): \(result.output)")
             #expect(try await scenario.serverRef("refs/heads/claude/s\(index)") == nil, "\(sample.kind) landed")
         }
         expectNothingSecret(scenario, result, secrets: SecretSamples.all.map(\.truePositive))
@@ -59,7 +60,10 @@ struct SecretScanTests {
                 try scenario.write("config/\(name.prefix(5)).env", "# local\n\(text)")
                 try await scenario.commitAll("settings")
                 let result = try await scenario.push("origin", "leak:claude/leak")
-                #expect(result.stderr.contains("! [remote rejected] leak -> claude/leak (possible secret in 'config/\(name.prefix(5)).env' line 2: the agent's GitHub token"), "\(name), \(settings): \(result.output)")
+                #expect(
+                    result.stderr.contains(
+                        "! [remote rejected] leak -> claude/leak (possible secret in 'config/\(name.prefix(5)).env' line 2: the agent's GitHub token"),
+                    "\(name), \(settings): \(result.output)")
                 #expect(try await scenario.serverRef("refs/heads/claude/leak") == nil, "\(name) landed")
                 expectNothingSecret(scenario, result, secrets: [canary, basic, percent])
             }
@@ -113,14 +117,17 @@ struct SecretScanTests {
         try await allowed.expectLanded(try await allowed.push("origin", "HEAD:claude/x"), "claude/x")
         try allowed.write("src/stripe.json", "{\n\"key\": \"\(key.truePositive)\"\n}\n")
         try await allowed.commitAll("not a fixture")
-        try await allowed.expectRefused(try await allowed.push("origin", "HEAD:claude/y"), "claude/y", "possible secret in 'src/stripe.json' line 2: Stripe live key (SECRET_SCAN)")
+        try await allowed.expectRefused(
+            try await allowed.push("origin", "HEAD:claude/y"), "claude/y", "possible secret in 'src/stripe.json' line 2: Stripe live key (SECRET_SCAN)")
 
         let warning = try await ContentScenario.start(environment: ["SECRET_SCAN": "warn"])
         try warning.write("src/stripe.json", "{\n\"key\": \"\(key.truePositive)\"\n}\n")
         try await warning.commitAll("key")
         let warned = try await warning.push("-q", "origin", "HEAD:claude/x")
         try await warning.expectLanded(warned, "claude/x")
-        #expect(warned.stderr.contains("remote: warning: possible secret in 'src/stripe.json' line 2: Stripe live key (SECRET_SCAN=warn: pushed anyway)"), "\(warned.output)")
+        #expect(
+            warned.stderr.contains("remote: warning: possible secret in 'src/stripe.json' line 2: Stripe live key (SECRET_SCAN=warn: pushed anyway)"),
+            "\(warned.output)")
         #expect(warning.git.agent.auditLog.contains("\"secret_warnings\":\"possible secret in 'src/stripe.json' line 2: Stripe live key"))
         expectNothingSecret(warning, warned, secrets: [key.truePositive])
 

@@ -64,8 +64,9 @@ struct ContentRulesTests {
         #expect(ContentDenial.protectedPath(".github/workflows/ci.yml").message == "path '.github/workflows/ci.yml' is protected (PROTECTED_PATHS)")
         #expect(ContentDenial.protectedPath(".github/workflows/a\nb.yml").message == "path '.github/workflows/a\\u{a}b.yml' is protected (PROTECTED_PATHS)")
         let finding = SecretFinding(kind: "GitHub token", line: 3, isHeld: false)
-        #expect(ContentDenial.secret(finding, in: ContentDenial.quoted("config/prod.env")).message
-            == "possible secret in 'config/prod.env' line 3: GitHub token (SECRET_SCAN)")
+        #expect(
+            ContentDenial.secret(finding, in: ContentDenial.quoted("config/prod.env")).message
+                == "possible secret in 'config/prod.env' line 3: GitHub token (SECRET_SCAN)")
         #expect(ContentDenial.protectedPath(".github/workflows/ci.yml").code == .pathProtected)
         #expect(ContentDenial.secret(finding, in: "x").code == .secretDetected)
     }

@@ -55,7 +55,9 @@ struct SecretScannerTests {
         return Self.secret.withUnsafeBytes { secret in
             buffer.withUnsafeMutableBytes { output in
                 let ranges = HeldSecretForms.write(secret, into: output)
-                let forms = ranges.map { HeldSecretPatterns.Form(bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(output)[$0]), kind: "the test secret") }
+                let forms = ranges.map {
+                    HeldSecretPatterns.Form(bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(output)[$0]), kind: "the test secret")
+                }
                 return body(SecretScanner(scansFormats: false, held: HeldSecretPatterns(forms: forms)))
             }
         }
@@ -90,9 +92,13 @@ struct SecretScannerTests {
             buffer.withUnsafeMutableBytes { output in
                 let ranges = HeldSecretForms.write(secret, into: output)
                 #expect(ranges.count >= 4, "the exact form and base64 forms")
-                let forms = ranges.map { HeldSecretPatterns.Form(bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(output)[$0]), kind: "the agent's GitHub token") }
+                let forms = ranges.map {
+                    HeldSecretPatterns.Form(bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(output)[$0]), kind: "the agent's GitHub token")
+                }
                 let scanner = SecretScanner(scansFormats: true, held: HeldSecretPatterns(forms: forms))
-                let result = Array("x \(token)\nAK\("IA")\(SecretSamples.characters(16, from: "QWERTYUPASDFGHJKLZXCVBNM234567"))".utf8).withUnsafeBytes { scanner.scan($0) }
+                let result = Array("x \(token)\nAK\("IA")\(SecretSamples.characters(16, from: "QWERTYUPASDFGHJKLZXCVBNM234567"))".utf8).withUnsafeBytes {
+                    scanner.scan($0)
+                }
                 #expect(result.held == SecretFinding(kind: "the agent's GitHub token", line: 1, isHeld: true))
                 #expect(result.format == SecretFinding(kind: "GitHub token", line: 1, isHeld: false))
             }

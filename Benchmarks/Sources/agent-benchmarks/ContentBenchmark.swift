@@ -36,7 +36,8 @@ enum ContentBenchmark {
         func measure(_ content: [UInt8]) -> Double {
             buffers[0].withUnsafeBytes { first in
                 buffers[1].withUnsafeBytes { second in
-                    let forms = ranges[0].map { HeldSecretPatterns.Form(bytes: UnsafeRawBufferPointer(rebasing: first[$0]), kind: "token") }
+                    let forms =
+                        ranges[0].map { HeldSecretPatterns.Form(bytes: UnsafeRawBufferPointer(rebasing: first[$0]), kind: "token") }
                         + ranges[1].map { HeldSecretPatterns.Form(bytes: UnsafeRawBufferPointer(rebasing: second[$0]), kind: "key") }
                     let scanner = SecretScanner(scansFormats: true, held: HeldSecretPatterns(forms: forms))
                     var times: [Double] = []
@@ -97,14 +98,18 @@ enum ContentBenchmark {
                     GitBenchmark.fastImportStream(
                         commits: 1_000, bytes: 1_000, branch: branch, parent: "refs/heads/main", firstMark: 80_000 + round * 10_000 + index * 5_000,
                         seed: UInt64(300 + round * 2 + index)))
-                let commitsTime = try await Measure.seconds { try await bench.mustGit(["push", "-q", "origin", "refs/heads/\(branch):refs/heads/\(branch)"], in: directory) }
+                let commitsTime = try await Measure.seconds {
+                    try await bench.mustGit(["push", "-q", "origin", "refs/heads/\(branch):refs/heads/\(branch)"], in: directory)
+                }
                 try await plainGit(directory, ["checkout", "-q", "-B", "text-\(branch)", "main"], nil)
                 text[round * 2 + index] = UInt8(ascii: "A") + UInt8(round * 2 + index)  // a different file each time
                 try Data(text).write(to: URL(fileURLWithPath: directory + "/big.txt"))
                 try await plainGit(directory, ["add", "big.txt"], nil)
                 try await plainGit(directory, ["-c", "user.name=b", "-c", "user.email=b@e", "commit", "-q", "-m", "text"], nil)
                 let fileTime = try await Measure.seconds { try await bench.mustGit(["push", "-q", "origin", "HEAD:refs/heads/text-\(branch)"], in: directory) }
-                print("content rules \(mode), round \(round): push 1000 commits \(Measure.format(commitsTime, 2)) s, push 50 MB text \(Measure.format(fileTime, 2)) s")
+                print(
+                    "content rules \(mode), round \(round): push 1000 commits \(Measure.format(commitsTime, 2)) s, push 50 MB text \(Measure.format(fileTime, 2)) s"
+                )
                 if mode == "on" { commits.1.append(commitsTime); file.1.append(fileTime) } else { commits.0.append(commitsTime); file.0.append(fileTime) }
             }
         }

@@ -42,7 +42,8 @@ public struct APIContentPolicy: Sendable {
         guard isActive, !request.isRead else { return route }
         if case .deny = route { return route }
         if rules.scansSecrets, let body = request.body, let denial = heldSecret(in: body) { return .deny(denial) }
-        if rules.scansSecrets, let denial = heldSecret(in: .string(segments.joined(separator: "/") + "?" + (request.query ?? "")), place: "the request's path") {
+        if rules.scansSecrets, let denial = heldSecret(in: .string(segments.joined(separator: "/") + "?" + (request.query ?? "")), place: "the request's path")
+        {
             return .deny(denial)
         }
         if segments.count == 1, segments.word(0, is: "graphql") { return route }  // decided per field
