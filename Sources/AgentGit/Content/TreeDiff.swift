@@ -23,8 +23,10 @@ struct LeafChange {
 /// appears or disappears contributes every leaf under it, and a leaf replaced by a subtree (or
 /// the reverse) is a change at that path plus every leaf under the subtree.
 ///
-/// Trees are read from the view (hash-checked) and must be well formed: one entry per name.
-/// Names are bytes; paths are the names joined with `/`, compared byte for byte.
+/// The two trees' entries are walked side by side in git's order (a name, `/` after a folder's),
+/// which git and GitHub require (fsck: treeNotSorted, duplicateEntries); a tree out of that order
+/// is refused, since a walk that trusted it could pair the wrong entries. Only changed entries
+/// cost an allocation. Names are bytes; paths are the names joined with `/`.
 struct TreeDiff {
     let repository: GitRepository
     let budget: WalkBudget
@@ -33,18 +35,33 @@ struct TreeDiff {
     func changes(from old: git_oid?, to new: git_oid?) throws(PushRefusal) -> [[UInt8]: LeafChange] {
         var result: [[UInt8]: LeafChange] = [:]
         var stack: [(prefix: [UInt8], old: git_oid?, new: git_oid?)] = [([], old, new)]
-        while let (prefix, oldTree, newTree) = stack.popLast() {
-            var previous = try entries(of: oldTree)
-            for entry in try entries(of: newTree).values {
+        while let (prefix, oldID, newID) = stack.popLast() {
+            let before = try Listing(repository, oldID)
+            let after = try Listing(repository, newID)
+            var oldIndex = 0
+            var newIndex = 0
+            while oldIndex < before.count || newIndex < after.count {
                 try budget.spend()
-                let path = Self.join(prefix, entry.name)
-                let before = previous.removeValue(forKey: entry.name)
-                if let before, before.mode == entry.mode, before.id == entry.id { continue }
-                record(path, before, entry, into: &result, stack: &stack)
-            }
-            for (name, before) in previous {
-                try budget.spend()
-                record(Self.join(prefix, name), before, nil, into: &result, stack: &stack)
+                let oldEntry = oldIndex < before.count ? try before.entry(oldIndex) : nil
+                let newEntry = newIndex < after.count ? try after.entry(newIndex) : nil
+                let order: Int
+                switch (oldEntry, newEntry) {
+                case (.some(let left), .some(let right)): order = Listing.compare(left, right)
+                case (.some, .none): order = -1
+                default: order = 1
+                }
+                if order == 0, let left = oldEntry, let right = newEntry {
+                    oldIndex += 1
+                    newIndex += 1
+                    if left.mode == right.mode, git_oid_equal(left.oid, right.oid) != 0 { continue }
+                    record(Self.join(prefix, right.name), left, right, into: &result, stack: &stack)
+                } else if order < 0, let left = oldEntry {
+                    oldIndex += 1
+                    record(Self.join(prefix, left.name), left, nil, into: &result, stack: &stack)
+                } else if let right = newEntry {
+                    newIndex += 1
+                    record(Self.join(prefix, right.name), nil, right, into: &result, stack: &stack)
+                }
             }
         }
         return result
@@ -52,60 +69,110 @@ struct TreeDiff {
 
     private func record(
         _ path: [UInt8],
-        _ before: TreeEntry?,
-        _ after: TreeEntry?,
+        _ before: Listing.Entry?,
+        _ after: Listing.Entry?,
         into result: inout [[UInt8]: LeafChange],
         stack: inout [(prefix: [UInt8], old: git_oid?, new: git_oid?)]
     ) {
-        let oldTree = before.flatMap { $0.isTree ? $0.oid : nil }
-        let newTree = after.flatMap { $0.isTree ? $0.oid : nil }
+        let oldTree = before.flatMap { $0.isTree ? $0.oid.pointee : nil }
+        let newTree = after.flatMap { $0.isTree ? $0.oid.pointee : nil }
         if oldTree != nil || newTree != nil { stack.append((path, oldTree, newTree)) }
         let oldLeaf = before.flatMap { $0.isTree ? nil : $0.leaf }
         let newLeaf = after.flatMap { $0.isTree ? nil : $0.leaf }
-        if oldLeaf != nil || newLeaf != nil { result[path] = LeafChange(old: oldLeaf, new: newLeaf) }
+        // A leaf and a folder of the same name are two entries: keep the leaf's change.
+        if oldLeaf != nil || newLeaf != nil {
+            let known = result[path]
+            result[path] = LeafChange(old: oldLeaf ?? known?.old, new: newLeaf ?? known?.new)
+        }
     }
 
-    static func join(_ prefix: [UInt8], _ name: [UInt8]) -> [UInt8] {
-        prefix.isEmpty ? name : prefix + [UInt8(ascii: "/")] + name
-    }
-
-    struct TreeEntry {
-        let name: [UInt8]
-        let mode: UInt32
-        let id: RawObjectID
-        let oid: git_oid
-        var isTree: Bool { mode & 0o170000 == 0o040000 }
-        var leaf: TreeLeaf { TreeLeaf(mode: mode, id: id) }
+    static func join(_ prefix: [UInt8], _ name: UnsafePointer<CChar>) -> [UInt8] {
+        var path = prefix
+        if !path.isEmpty { path.append(UInt8(ascii: "/")) }
+        var index = 0
+        while name[index] != 0 {
+            path.append(UInt8(bitPattern: name[index]))
+            index += 1
+        }
+        return path
     }
 
     static func bytes(ofCString text: UnsafePointer<CChar>) -> [UInt8] {
-        var length = 0
-        while text[length] != 0 { length += 1 }
-        return Array(UnsafeRawBufferPointer(start: text, count: length))
+        join([], text)
+    }
+}
+
+/// One tree's entries, in its own order, checked to be git's order as they are read.
+private final class Listing {
+    struct Entry {
+        let name: UnsafePointer<CChar>
+        let mode: UInt32
+        let oid: UnsafePointer<git_oid>
+        var isTree: Bool { mode & 0o170000 == 0o040000 }
+        var leaf: TreeLeaf { TreeLeaf(mode: mode, id: RawObjectID(oid.pointee)) }
     }
 
-    /// The entries of a tree by name; empty for `nil`. A tree that names an entry twice is
-    /// refused: git's fsck (and GitHub) refuse it, and which copy counts would be a guess.
-    private func entries(of tree: git_oid?) throws(PushRefusal) -> [[UInt8]: TreeEntry] {
-        guard var oid = tree else { return [:] }
+    private let tree: OpaquePointer?
+    private let id: git_oid?
+    let count: Int
+    private var checked = -1
+
+    init(_ repository: GitRepository, _ oid: git_oid?) throws(PushRefusal) {
+        id = oid
+        guard var copy = oid else {
+            tree = nil
+            count = 0
+            return
+        }
         var pointer: OpaquePointer?
-        guard git_tree_lookup(&pointer, repository.pointer, &oid) == 0, let pointer else {
-            throw .unreadable("tree \(ObjectID(oid)) cannot be read: \(GitError.lastMessage())")
+        guard git_tree_lookup(&pointer, repository.pointer, &copy) == 0, let pointer else {
+            throw .unreadable("tree \(ObjectID(copy)) cannot be read: \(GitError.lastMessage())")
         }
-        defer { git_tree_free(pointer) }
-        let count = git_tree_entrycount(pointer)
-        var entries: [[UInt8]: TreeEntry] = [:]
-        entries.reserveCapacity(count)
-        for index in 0..<count {
-            guard let entry = git_tree_entry_byindex(pointer, index), let name = git_tree_entry_name(entry), let id = git_tree_entry_id(entry)?.pointee
-            else { continue }
-            let bytes = Self.bytes(ofCString: name)
-            let value = TreeEntry(name: bytes, mode: git_tree_entry_filemode(entry).rawValue, id: RawObjectID(id), oid: id)
-            guard entries.updateValue(value, forKey: bytes) == nil else {
-                throw .unreadable("tree \(ObjectID(oid)) names an entry twice; git fsck and GitHub refuse such trees")
+        tree = pointer
+        count = git_tree_entrycount(pointer)
+    }
+
+    deinit {
+        if let tree { git_tree_free(tree) }
+    }
+
+    /// The entry at `index` (read in increasing order), refused when it does not come after the
+    /// one before it in git's order.
+    func entry(_ index: Int) throws(PushRefusal) -> Entry {
+        guard let tree, let raw = git_tree_entry_byindex(tree, index), let name = git_tree_entry_name(raw), let oid = git_tree_entry_id(raw) else {
+            throw .unreadable("tree \(id.map { ObjectID($0).hex } ?? "?") cannot be read")
+        }
+        let entry = Entry(name: name, mode: git_tree_entry_filemode(raw).rawValue, oid: oid)
+        if index > checked {
+            if index > 0, let previous = git_tree_entry_byindex(tree, index - 1), let previousName = git_tree_entry_name(previous) {
+                let before = Entry(name: previousName, mode: git_tree_entry_filemode(previous).rawValue, oid: oid)
+                guard Self.compare(before, entry) < 0 else {
+                    throw .unreadable(
+                        "tree \(id.map { ObjectID($0).hex } ?? "?") is not sorted as git sorts trees, or names an entry twice; git fsck and GitHub refuse it")
+                }
             }
+            checked = index
         }
-        return entries
+        return entry
+    }
+
+    /// git's tree order: names byte by byte, a folder's name as if followed by `/`.
+    static func compare(_ left: Entry, _ right: Entry) -> Int {
+        var index = 0
+        while true {
+            let leftByte = UInt8(bitPattern: left.name[index])
+            let rightByte = UInt8(bitPattern: right.name[index])
+            if leftByte == 0 || rightByte == 0 {
+                let leftNext = leftByte != 0 ? leftByte : (left.isTree ? UInt8(ascii: "/") : 0)
+                let rightNext = rightByte != 0 ? rightByte : (right.isTree ? UInt8(ascii: "/") : 0)
+                if leftNext != rightNext { return leftNext < rightNext ? -1 : 1 }
+                if leftByte == 0 && rightByte == 0 { return 0 }
+                // One name ended, the other goes on with '/' (a folder's next byte): compare on.
+                return leftByte == 0 ? -1 : 1
+            }
+            if leftByte != rightByte { return leftByte < rightByte ? -1 : 1 }
+            index += 1
+        }
     }
 }
 
