@@ -149,7 +149,7 @@ struct CommandAgentTests {
             line: "command-agent: GITHUB_TOKEN_FILE: cannot read /nonexistent/token: No such file or directory"),
         BadStart(environment: ["GITHUB_TOKEN": ""], line: "command-agent: GITHUB_TOKEN: the token is empty"),
         BadStart(environment: ["GITHUB_TOKEN": "two words"], line: "command-agent: GITHUB_TOKEN: the token contains spaces, control or non-ASCII characters"),
-        BadStart(environment: ["ALLOW_FORCE_PUSH": "sometimes"], line: "command-agent: ALLOW_FORCE_PUSH: expected true or false, not 'sometimes'"),
+        BadStart(environment: ["ALLOW_FORCE_PUSH": "sometimes"], line: "command-agent: ALLOW_FORCE_PUSH: expected true, false or own, not 'sometimes'"),
         BadStart(
             environment: ["GITHUB_URL": "git://github.com"], line: "command-agent: GITHUB_URL: 'git://github.com': the scheme must be http or https, not 'git'"),
         BadStart(environment: ["AGENT_CA_FILE": "/nonexistent/ca.pem"], line: "command-agent: AGENT_CA_FILE: cannot read /nonexistent/ca.pem"),
