@@ -17,7 +17,7 @@ struct RepositoryReachGitTests {
     static let refusal = "(repository 'x/other' is not in ALLOWED_REPOS (o/app))"
 
     @Test(arguments: [
-        "https://github.com/x/other.git", "https://github.com/x/other", "https://github.com/X/Other.git", "https://github.com/x/other/",
+        "https://github.com/x/other.git", "https://github.com/x/other", "https://github.com/x/other/",
         "git@github.com:x/other.git", "ssh://git@github.com/x/other.git",
     ])
     func aPushToAnotherRepositoryIsRefusedInEverySpelling(_ url: String) async throws {
@@ -27,15 +27,10 @@ struct RepositoryReachGitTests {
         let before = try await scenario.server.references(in: "x/other")
         let result = try await scenario.git(["push", url, "HEAD:claude/leak", "HEAD:refs/heads/main"], in: app)
         #expect(result.status != 0, "\(result.output)")
-        #expect(result.stderr.contains("! [remote rejected] HEAD -> claude/leak \(Self.refusal.replacingOccurrences(of: "x/other", with: Self.shown(url)))"), "\(result.output)")
+        #expect(result.stderr.contains("! [remote rejected] HEAD -> claude/leak \(Self.refusal)"), "\(result.output)")
         #expect(try await scenario.server.references(in: "x/other") == before, "nothing reached the other repository")
         #expect(scenario.agent.auditLog.contains(#""code":"repository-not-allowed""#))
         scenario.expectNoCanary(result)
-    }
-
-    /// The refusal names the repository as the URL spelled it.
-    static func shown(_ url: String) -> String {
-        url.contains("X/Other") ? "X/Other" : "x/other"
     }
 
     @Test func theListedRepositoryStillTakesPushes() async throws {
@@ -74,11 +69,15 @@ struct RepositoryReachGitTests {
         // A project checked out before the agent starts, its remote a github.com URL.
         let project = try TemporaryDirectory(prefix: "project")
         try await server.cloneDirectly("o/app", to: project.sub("app"))
+        let setURL = try await ChildProcess.run(
+            "/usr/bin/git", ["-C", project.sub("app"), "remote", "set-url", "origin", "git@github.com:o/app.git"],
+            environment: ["HOME": project.path, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin"],
+            outputDirectory: project.path)
+        #expect(setURL.status == 0, "\(setURL.output)")
         let agent = try await AgentUnderTest(environment: ["GITHUB_URL": server.baseURL, "ALLOWED_REPOS": ""], workspaceSeed: project.sub("app"))
         let scratch = try TemporaryDirectory(prefix: "bench")
         let bench = try GitWorkbench(in: scratch.path, socketDirectory: agent.socketDirectory)
         let app = agent.workspace + "/app"
-        try await bench.mustGit(["remote", "set-url", "origin", "git@github.com:o/app.git"], in: app)
         try await bench.mustGit(["commit", "-q", "--allow-empty", "-m", "x"], in: app)
         let pushed = try await bench.git(["push", "origin", "HEAD:claude/default"], in: app)
         #expect(pushed.status == 0, "o/app was a remote at start: \(pushed.output)")
