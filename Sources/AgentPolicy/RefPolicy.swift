@@ -44,9 +44,17 @@ public struct RefPolicy: Sendable {
         }
         switch update.change {
         case .delete where !settings.allowBranchDelete.allows(isOwnBranch: update.isOwnBranch):
-            return .deny(Denial(.branchDeleteDisabled, "deleting branch '\(branch)' is not allowed\(Self.notOwn(settings.allowBranchDelete)) (ALLOW_BRANCH_DELETE=\(settings.allowBranchDelete.rawValue))"))
+            return .deny(
+                Denial(
+                    .branchDeleteDisabled,
+                    "deleting branch '\(branch)' is not allowed\(Self.notOwn(settings.allowBranchDelete)) (ALLOW_BRANCH_DELETE=\(settings.allowBranchDelete.rawValue))"
+                ))
         case .update where update.isForced && !settings.allowForcePush.allows(isOwnBranch: update.isOwnBranch):
-            return .deny(Denial(.forcePushDisabled, "force-pushing branch '\(branch)' is not allowed\(Self.notOwn(settings.allowForcePush)) (ALLOW_FORCE_PUSH=\(settings.allowForcePush.rawValue))"))
+            return .deny(
+                Denial(
+                    .forcePushDisabled,
+                    "force-pushing branch '\(branch)' is not allowed\(Self.notOwn(settings.allowForcePush)) (ALLOW_FORCE_PUSH=\(settings.allowForcePush.rawValue))"
+                ))
         default:
             return .allow
         }

@@ -104,7 +104,8 @@ public enum AgentRuntime {
         let proxy = GitHubProxy.make(
             path: configuration.ghSocketPath,
             configuration: configuration,
-            policy: APIPolicy(refs: RefPolicy(settings: configuration.policy), settings: configuration.api, reach: configuration.reach.settings, ledger: ledger),
+            policy: APIPolicy(
+                refs: RefPolicy(settings: configuration.policy), settings: configuration.api, reach: configuration.reach.settings, ledger: ledger),
             github: github,
             ledger: ledger,
             pool: pool,

@@ -138,7 +138,9 @@ public final class FixtureGitHubApp: Sendable {
                 let claims = try? JSONSerialization.jsonObject(with: payload) as? [String: Any]
             else { return "A JSON web token could not be decoded" }
             guard headerJSON["alg"] as? String == "RS256" else { return "'alg' must be RS256" }
-            guard publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: Data((parts[0] + "." + parts[1]).utf8), padding: .insecurePKCS1v1_5)
+            guard
+                publicKey.isValidSignature(
+                    _RSA.Signing.RSASignature(rawRepresentation: signature), for: Data((parts[0] + "." + parts[1]).utf8), padding: .insecurePKCS1v1_5)
             else { return "A JSON web token could not be decoded (signature)" }
             guard claims["iss"] as? String == settings.appID || (claims["iss"] as? Int).map(String.init) == settings.appID else {
                 return "'Issuer' claim ('iss') must be the App id"

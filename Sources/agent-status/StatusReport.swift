@@ -56,7 +56,8 @@ struct StatusReport {
         var object: [String: JSONValue] = ["healthy": .bool(isHealthy), "socket": .string(socketPath)]
         for field in reply.fields where field.key != Wire.Key.status {
             let key = String(field.key.map { $0 == "." ? "_" : $0 })
-            if key.hasPrefix("policy_blocked") || key.hasPrefix("policy_allowed_branch") || key == "policy_allowed_api_writes" || Self.reachLists.contains(key) {
+            if key.hasPrefix("policy_blocked") || key.hasPrefix("policy_allowed_branch") || key == "policy_allowed_api_writes" || Self.reachLists.contains(key)
+            {
                 if case .list(let existing) = object[key] { object[key] = .list(existing + [field.value]) } else { object[key] = .list([field.value]) }
             } else {
                 object[key] = .string(field.value)

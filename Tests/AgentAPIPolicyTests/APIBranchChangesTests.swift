@@ -63,11 +63,13 @@ struct APIBranchChangesTests {
         #expect(
             Reach.policy().decideBranchChanges(create, facts: Reach.facts)
                 == .changes([APIBranchChange(repository: "o/app", branch: "refs/heads/claude/new", kind: .creation(confirmedBy: .status(201)), wasOwn: false)]))
-        let graphQL = Reach.graphQL(#"mutation { made: createRef(input: {repositoryId: "R_app", name: "refs/heads/claude/new", oid: "\#(ahead)"}) { ref { id } } }"#)
+        let graphQL = Reach.graphQL(
+            #"mutation { made: createRef(input: {repositoryId: "R_app", name: "refs/heads/claude/new", oid: "\#(ahead)"}) { ref { id } } }"#)
         #expect(
             Reach.policy().decideBranchChanges(graphQL, facts: Reach.facts)
                 == .changes([
-                    APIBranchChange(repository: "o/app", branch: "refs/heads/claude/new", kind: .creation(confirmedBy: .graphQLField(key: "made")), wasOwn: false)
+                    APIBranchChange(
+                        repository: "o/app", branch: "refs/heads/claude/new", kind: .creation(confirmedBy: .graphQLField(key: "made")), wasOwn: false)
                 ]))
     }
 

@@ -16,10 +16,15 @@ struct ReachGraphQLTests {
     }
 
     static let mutations: [Case] = [
-        Case(name: "createIssue in the listed repository", query: #"mutation { createIssue(input: {repositoryId: "R_app", title: "t"}) { issue { url } } }"#, code: nil),
-        Case(name: "createIssue elsewhere", query: #"mutation { createIssue(input: {repositoryId: "R_other", title: "t"}) { issue { url } } }"#, code: .repositoryNotAllowed),
         Case(
-            name: "createIssue elsewhere, aliased", query: #"mutation { harmless: createIssue(input: {repositoryId: "R_other", title: "t"}) { issue { url } } }"#,
+            name: "createIssue in the listed repository", query: #"mutation { createIssue(input: {repositoryId: "R_app", title: "t"}) { issue { url } } }"#,
+            code: nil),
+        Case(
+            name: "createIssue elsewhere", query: #"mutation { createIssue(input: {repositoryId: "R_other", title: "t"}) { issue { url } } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "createIssue elsewhere, aliased",
+            query: #"mutation { harmless: createIssue(input: {repositoryId: "R_other", title: "t"}) { issue { url } } }"#,
             code: .repositoryNotAllowed),
         Case(
             name: "createIssue elsewhere, through variables", query: #"mutation M($input: CreateIssueInput!) { createIssue(input: $input) { issue { url } } }"#,
@@ -29,49 +34,68 @@ struct ReachGraphQLTests {
             query: #"mutation M($r: ID = "R_other") { createIssue(input: {repositoryId: $r, title: "t"}) { issue { url } } }"#, code: .repositoryNotAllowed),
         Case(
             name: "createIssue elsewhere, through a fragment",
-            query: #"mutation { ...F } fragment F on Mutation { ... on Mutation { createIssue(input: {repositoryId: "R_other", title: "t"}) { issue { url } } } }"#,
+            query:
+                #"mutation { ...F } fragment F on Mutation { ... on Mutation { createIssue(input: {repositoryId: "R_other", title: "t"}) { issue { url } } } }"#,
             code: .repositoryNotAllowed),
-        Case(name: "addComment on an issue elsewhere", query: #"mutation { addComment(input: {subjectId: "I_other", body: "x"}) { clientMutationId } }"#, code: .repositoryNotAllowed),
+        Case(
+            name: "addComment on an issue elsewhere", query: #"mutation { addComment(input: {subjectId: "I_other", body: "x"}) { clientMutationId } }"#,
+            code: .repositoryNotAllowed),
         Case(name: "addComment here", query: #"mutation { addComment(input: {subjectId: "I_app", body: "x"}) { clientMutationId } }"#, code: nil),
         Case(
-            name: "a listed and an unlisted field", query: #"mutation { a: addComment(input: {subjectId: "I_app", body: "x"}) { clientMutationId } b: addComment(input: {subjectId: "I_other", body: "x"}) { clientMutationId } }"#,
+            name: "a listed and an unlisted field",
+            query:
+                #"mutation { a: addComment(input: {subjectId: "I_app", body: "x"}) { clientMutationId } b: addComment(input: {subjectId: "I_other", body: "x"}) { clientMutationId } }"#,
             code: .repositoryNotAllowed),
         Case(
-            name: "transferIssue to another repository", query: #"mutation { transferIssue(input: {issueId: "I_app", repositoryId: "R_other"}) { issue { url } } }"#,
+            name: "transferIssue to another repository",
+            query: #"mutation { transferIssue(input: {issueId: "I_app", repositoryId: "R_other"}) { issue { url } } }"#,
             code: .repositoryNotAllowed),
         Case(
             name: "createCommitOnBranch by name elsewhere",
-            query: #"mutation { createCommitOnBranch(input: {branch: {repositoryNameWithOwner: "X/OTHER", branchName: "claude/x"}, message: {headline: "h"}, expectedHeadOid: "a"}) { clientMutationId } }"#,
+            query:
+                #"mutation { createCommitOnBranch(input: {branch: {repositoryNameWithOwner: "X/OTHER", branchName: "claude/x"}, message: {headline: "h"}, expectedHeadOid: "a"}) { clientMutationId } }"#,
             code: .repositoryNotAllowed),
         Case(
             name: "createCommitOnBranch by name here, other case",
-            query: #"mutation { createCommitOnBranch(input: {branch: {repositoryNameWithOwner: "O/App", branchName: "claude/x"}, message: {headline: "h"}, expectedHeadOid: "a"}) { clientMutationId } }"#,
+            query:
+                #"mutation { createCommitOnBranch(input: {branch: {repositoryNameWithOwner: "O/App", branchName: "claude/x"}, message: {headline: "h"}, expectedHeadOid: "a"}) { clientMutationId } }"#,
             code: nil),
         Case(
             name: "createCommitOnBranch by a ref id elsewhere",
-            query: #"mutation { createCommitOnBranch(input: {branch: {id: "REF_other"}, message: {headline: "h"}, expectedHeadOid: "a"}) { clientMutationId } }"#,
+            query:
+                #"mutation { createCommitOnBranch(input: {branch: {id: "REF_other"}, message: {headline: "h"}, expectedHeadOid: "a"}) { clientMutationId } }"#,
             code: .repositoryNotAllowed),
         Case(
             name: "createCommitOnBranch without a repository",
-            query: #"mutation { createCommitOnBranch(input: {branch: {branchName: "claude/x"}, message: {headline: "h"}, expectedHeadOid: "a"}) { clientMutationId } }"#,
+            query:
+                #"mutation { createCommitOnBranch(input: {branch: {branchName: "claude/x"}, message: {headline: "h"}, expectedHeadOid: "a"}) { clientMutationId } }"#,
             code: .repositoryNotAllowed),
         Case(
-            name: "a mutation that names only a user", query: #"mutation { addAssigneesToAssignable(input: {assignableId: "U_1", assigneeIds: ["U_1"]}) { clientMutationId } }"#,
+            name: "a mutation that names only a user",
+            query: #"mutation { addAssigneesToAssignable(input: {assignableId: "U_1", assigneeIds: ["U_1"]}) { clientMutationId } }"#,
             code: .repositoryNotAllowed),
         Case(name: "addStar on a gist", query: #"mutation { addStar(input: {starrableId: "G_1"}) { clientMutationId } }"#, code: .repositoryNotAllowed),
-        Case(name: "addStar on another repository", query: #"mutation { addStar(input: {starrableId: "R_other"}) { clientMutationId } }"#, code: .repositoryNotAllowed),
+        Case(
+            name: "addStar on another repository", query: #"mutation { addStar(input: {starrableId: "R_other"}) { clientMutationId } }"#,
+            code: .repositoryNotAllowed),
         Case(
             name: "updatePullRequestBranch of a fork's branch",
             query: #"mutation { updatePullRequestBranch(input: {pullRequestId: "PR_fork"}) { clientMutationId } }"#, code: .repositoryNotAllowed),
         Case(
-            name: "updatePullRequestBranch here", query: #"mutation { updatePullRequestBranch(input: {pullRequestId: "PR_app"}) { clientMutationId } }"#, code: nil),
+            name: "updatePullRequestBranch here", query: #"mutation { updatePullRequestBranch(input: {pullRequestId: "PR_app"}) { clientMutationId } }"#,
+            code: nil),
         Case(
             name: "updateRefs elsewhere",
-            query: #"mutation { updateRefs(input: {repositoryId: "R_other", refUpdates: [{name: "refs/heads/claude/x", afterOid: "a"}]}) { clientMutationId } }"#,
+            query:
+                #"mutation { updateRefs(input: {repositoryId: "R_other", refUpdates: [{name: "refs/heads/claude/x", afterOid: "a"}]}) { clientMutationId } }"#,
             code: .repositoryNotAllowed),
-        Case(name: "createRepository", query: #"mutation { createRepository(input: {name: "n", visibility: PUBLIC}) { clientMutationId } }"#, code: .repositoryEscape),
         Case(
-            name: "cloneTemplateRepository, aliased", query: #"mutation { x: cloneTemplateRepository(input: {repositoryId: "R_app", name: "n", ownerId: "U_1", visibility: PUBLIC}) { clientMutationId } }"#,
+            name: "createRepository", query: #"mutation { createRepository(input: {name: "n", visibility: PUBLIC}) { clientMutationId } }"#,
+            code: .repositoryEscape),
+        Case(
+            name: "cloneTemplateRepository, aliased",
+            query:
+                #"mutation { x: cloneTemplateRepository(input: {repositoryId: "R_app", name: "n", ownerId: "U_1", visibility: PUBLIC}) { clientMutationId } }"#,
             code: .repositoryEscape),
         Case(name: "forkRepository", query: #"mutation { forkRepository(input: {repositoryId: "R_app"}) { clientMutationId } }"#, code: .repositoryEscape),
         Case(name: "createGist", query: #"mutation { createGist(input: {files: []}) { clientMutationId } }"#, code: .repositoryEscape),
@@ -79,26 +103,40 @@ struct ReachGraphQLTests {
             name: "approval", query: #"mutation { addPullRequestReview(input: {pullRequestId: "PR_app", event: APPROVE}) { clientMutationId } }"#,
             code: .pullRequestApprovalDisabled),
         Case(
-            name: "approval through a variable", query: #"mutation($e: PullRequestReviewEvent!) { addPullRequestReview(input: {pullRequestId: "PR_app", event: $e}) { clientMutationId } }"#,
+            name: "approval through a variable",
+            query: #"mutation($e: PullRequestReviewEvent!) { addPullRequestReview(input: {pullRequestId: "PR_app", event: $e}) { clientMutationId } }"#,
             variables: #"{"e":"APPROVE"}"#, code: .pullRequestApprovalDisabled),
         Case(
             name: "approval under an alias in a fragment",
-            query: #"mutation { ...F } fragment F on Mutation { ok: submitPullRequestReview(input: {pullRequestReviewId: "PRR_1", event: APPROVE}) { clientMutationId } }"#,
+            query:
+                #"mutation { ...F } fragment F on Mutation { ok: submitPullRequestReview(input: {pullRequestReviewId: "PRR_1", event: APPROVE}) { clientMutationId } }"#,
             code: .pullRequestApprovalDisabled),
         Case(
-            name: "approval through the whole input", query: #"mutation($i: AddPullRequestReviewInput!) { addPullRequestReview(input: $i) { clientMutationId } }"#,
+            name: "approval through the whole input",
+            query: #"mutation($i: AddPullRequestReviewInput!) { addPullRequestReview(input: $i) { clientMutationId } }"#,
             variables: #"{"i":{"pullRequestId":"PR_app","event":"APPROVE"}}"#, code: .pullRequestApprovalDisabled),
         Case(
-            name: "a comment review", query: #"mutation { addPullRequestReview(input: {pullRequestId: "PR_app", event: COMMENT, body: "x"}) { clientMutationId } }"#,
+            name: "a comment review",
+            query: #"mutation { addPullRequestReview(input: {pullRequestId: "PR_app", event: COMMENT, body: "x"}) { clientMutationId } }"#,
             code: nil),
         Case(
-            name: "requesting changes", query: #"mutation { addPullRequestReview(input: {pullRequestId: "PR_app", event: REQUEST_CHANGES, body: "x"}) { clientMutationId } }"#,
+            name: "requesting changes",
+            query: #"mutation { addPullRequestReview(input: {pullRequestId: "PR_app", event: REQUEST_CHANGES, body: "x"}) { clientMutationId } }"#,
             code: nil),
-        Case(name: "dismissing a review", query: #"mutation { dismissPullRequestReview(input: {pullRequestReviewId: "PRR_1", message: "m"}) { clientMutationId } }"#, code: .pullRequestApprovalDisabled),
+        Case(
+            name: "dismissing a review",
+            query: #"mutation { dismissPullRequestReview(input: {pullRequestReviewId: "PRR_1", message: "m"}) { clientMutationId } }"#,
+            code: .pullRequestApprovalDisabled),
         Case(name: "ready for review", query: #"mutation { markPullRequestReadyForReview(input: {pullRequestId: "PR_app"}) { clientMutationId } }"#, code: nil),
-        Case(name: "auto-merge", query: #"mutation { enablePullRequestAutoMerge(input: {pullRequestId: "PR_app"}) { clientMutationId } }"#, code: .pullRequestMergeDisabled),
-        Case(name: "merge queue", query: #"mutation { enqueuePullRequest(input: {pullRequestId: "PR_app"}) { clientMutationId } }"#, code: .pullRequestMergeDisabled),
-        Case(name: "mergeBranch", query: #"mutation { mergeBranch(input: {repositoryId: "R_app", base: "develop", head: "x"}) { clientMutationId } }"#, code: .pullRequestMergeDisabled),
+        Case(
+            name: "auto-merge", query: #"mutation { enablePullRequestAutoMerge(input: {pullRequestId: "PR_app"}) { clientMutationId } }"#,
+            code: .pullRequestMergeDisabled),
+        Case(
+            name: "merge queue", query: #"mutation { enqueuePullRequest(input: {pullRequestId: "PR_app"}) { clientMutationId } }"#,
+            code: .pullRequestMergeDisabled),
+        Case(
+            name: "mergeBranch", query: #"mutation { mergeBranch(input: {repositoryId: "R_app", base: "develop", head: "x"}) { clientMutationId } }"#,
+            code: .pullRequestMergeDisabled),
     ]
 
     @Test(arguments: mutations)
@@ -112,12 +150,14 @@ struct ReachGraphQLTests {
 
     @Test func idsAreLookedUpButNotNamesOfPeople() {
         let request = Reach.graphQL(
-            #"mutation { createIssue(input: {repositoryId: "R_9", title: "t", assigneeIds: ["U_7"], labelIds: ["L_1"], clientMutationId: "c"}) { clientMutationId } }"#)
+            #"mutation { createIssue(input: {repositoryId: "R_9", title: "t", assigneeIds: ["U_7"], labelIds: ["L_1"], clientMutationId: "c"}) { clientMutationId } }"#
+        )
         #expect(Reach.policy().decide(request) == .needs([.node(id: "R_9")]))
     }
 
     @Test func refusalsNameTheRepository() {
-        let decision = Reach.policy().decide(Reach.graphQL(#"mutation { createIssue(input: {repositoryId: "R_other", title: "t"}) { clientMutationId } }"#), facts: Reach.facts)
+        let decision = Reach.policy().decide(
+            Reach.graphQL(#"mutation { createIssue(input: {repositoryId: "R_other", title: "t"}) { clientMutationId } }"#), facts: Reach.facts)
         #expect(Reach.denial(decision)?.message == "repository 'x/other' is not in ALLOWED_REPOS (o/app, lib/*)")
         let escape = Reach.policy().decide(Reach.graphQL(#"mutation { createRepository(input: {name: "n"}) { clientMutationId } }"#))
         #expect(
@@ -127,7 +167,8 @@ struct ReachGraphQLTests {
 
     @Test func basesOfPullRequests() {
         let policy = Reach.policy(bases: ["develop"])
-        let create = #"mutation { createPullRequest(input: {repositoryId: "R_app", baseRefName: "BASE", headRefName: "claude/x", title: "t"}) { clientMutationId } }"#
+        let create =
+            #"mutation { createPullRequest(input: {repositoryId: "R_app", baseRefName: "BASE", headRefName: "claude/x", title: "t"}) { clientMutationId } }"#
         #expect(policy.decide(Reach.graphQL(create.replacingOccurrences(of: "BASE", with: "develop")), facts: Reach.facts) == .allow)
         #expect(
             Reach.denial(policy.decide(Reach.graphQL(create.replacingOccurrences(of: "BASE", with: "main")), facts: Reach.facts))?.code
@@ -150,7 +191,9 @@ struct ReachGraphQLTests {
         Case(name: "viewer's login", query: "query { viewer { login } }", code: nil),
         Case(
             name: "a fork's parent's name", query: #"query { repository(owner: "o", name: "app") { parent { name owner { login } } } }"#, code: nil),
-        Case(name: "another repository", query: #"query { repository(owner: "x", name: "other") { object(expression: "HEAD:a") { id } } }"#, code: .repositoryNotAllowed),
+        Case(
+            name: "another repository", query: #"query { repository(owner: "x", name: "other") { object(expression: "HEAD:a") { id } } }"#,
+            code: .repositoryNotAllowed),
         Case(
             name: "another repository through variables", query: #"query($o: String!, $n: String!) { repository(owner: $o, name: $n) { id } }"#,
             variables: #"{"o":"x","n":"other"}"#, code: .repositoryNotAllowed),
@@ -166,7 +209,8 @@ struct ReachGraphQLTests {
             name: "an owner's other repository",
             query: #"query { repository(owner: "o", name: "app") { owner { repository(name: "secret") { id } } } }"#, code: .repositoryNotAllowed),
         Case(
-            name: "through a fragment", query: #"query { ...Q } fragment Q on Query { viewer { repositories(first: 1) { nodes { name } } } }"#, code: .repositoryNotAllowed),
+            name: "through a fragment", query: #"query { ...Q } fragment Q on Query { viewer { repositories(first: 1) { nodes { name } } } }"#,
+            code: .repositoryNotAllowed),
         Case(name: "a node elsewhere", query: #"query { node(id: "R_other") { id } }"#, code: .repositoryNotAllowed),
         Case(name: "a node here", query: #"query { node(id: "R_app") { id } }"#, code: nil),
         Case(name: "a gist node", query: #"query { nodes(ids: ["G_1"]) { id } }"#, code: .repositoryNotAllowed),

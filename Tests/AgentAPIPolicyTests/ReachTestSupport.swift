@@ -3,7 +3,7 @@ import AgentPolicy
 
 /// Policies and requests for the reach tests: `o/app` listed, `x/other` not.
 enum Reach {
-    static let list = RepositoryAllowlist([try! RepositoryPattern("o/app"), try! RepositoryPattern("lib/*")])
+    static let list = RepositoryAllowlist(["o/app", "lib/*"].compactMap { try? RepositoryPattern($0) })
 
     static func policy(
         allowOtherReads: Bool = true, approve: Bool = false, bases: [String] = [], extraWrites: [String] = [],
@@ -11,10 +11,10 @@ enum Reach {
     ) -> APIPolicy {
         APIPolicy(
             refs: RefPolicy(settings: settings),
-            settings: APISettings(extraWrites: extraWrites.map { try! APIWritePattern($0) }),
+            settings: APISettings(extraWrites: extraWrites.compactMap { try? APIWritePattern($0) }),
             reach: ReachSettings(
                 allowedRepositories: list, allowOtherRepositoryReads: allowOtherReads, allowPullRequestApproval: approve,
-                pullRequestBases: bases.map { try! BranchPattern($0) }),
+                pullRequestBases: bases.compactMap { try? BranchPattern($0) }),
             ledger: ledger)
     }
 

@@ -40,7 +40,9 @@ struct RepositoryAllowlistTests {
         #expect((list.writeDenial(match.repository) == nil) == match.isListed)
     }
 
-    @Test(arguments: ["owner", "owner/", "/name", "o/a/b", "-o/a", "o/..", "o/.", "o/a b", "o/%61", "*/*", "o/a*", "owner-with-forty-characters-is-too-long1/x"])
+    @Test(arguments: [
+        "owner", "owner/", "/name", "o/a/b", "-o/a", "o/..", "o/.", "o/a b", "o/%61", "*/*", "o/a*", "owner-with-forty-characters-is-too-long1/x",
+    ])
     func invalidEntriesAreRefused(_ entry: String) {
         #expect(throws: RepositoryPatternError.self) { try RepositoryPattern(entry) }
     }
@@ -57,6 +59,7 @@ struct RepositoryAllowlistTests {
         let empty = RepositoryAllowlist([])
         #expect(
             empty.writeDenial("octo/app")?.message
-                == "repository 'octo/app' is not in ALLOWED_REPOS (the list is empty: no GitHub remote was found in the workspace when the agent started; set ALLOWED_REPOS)")
+                == "repository 'octo/app' is not in ALLOWED_REPOS (the list is empty: no GitHub remote was found in the workspace when the agent started; set ALLOWED_REPOS)"
+        )
     }
 }

@@ -23,7 +23,8 @@ struct ReachServerTests {
         #expect(defaults.reach.stateDirectory == "/var/lib/command-agent")
         #expect(defaults.reach.app == nil)
         let set = try parse([
-            "ALLOWED_REPOS": #"["Octo/App.git","lib/*"]"#, "ALLOW_OTHER_REPO_READS": "false", "ALLOW_PR_APPROVE": "yes", "PR_BASE_BRANCHES": "develop,release/*",
+            "ALLOWED_REPOS": #"["Octo/App.git","lib/*"]"#, "ALLOW_OTHER_REPO_READS": "false", "ALLOW_PR_APPROVE": "yes",
+            "PR_BASE_BRANCHES": "develop,release/*",
             "AGENT_STATE_DIR": "/srv/state/", "ALLOW_FORCE_PUSH": "own", "ALLOW_BRANCH_DELETE": "true", "GITHUB_APP_ID": "12345",
             "GITHUB_APP_PRIVATE_KEY_FILE": "/k.pem", "GITHUB_APP_INSTALLATION_ID": "678",
         ])
@@ -60,7 +61,9 @@ struct ReachServerTests {
             header + "own\to/app\trefs/heads/../x\n", header + "deleted\to/app\trefs/heads/x\tnothex\n", header + "mine\to/app\trefs/heads/x\n",
             header + "own\tnot a repo\trefs/heads/x\n", header + "own\to/app\trefs/heads/x\textra\n",
         ] {
-            #expect(throws: BranchState.Problem.self, "\(bad.debugDescription)") { try BranchState.decode(Array(bad.utf8), ownCapacity: 10, deletedCapacity: 10) }
+            #expect(throws: BranchState.Problem.self, "\(bad.debugDescription)") {
+                try BranchState.decode(Array(bad.utf8), ownCapacity: 10, deletedCapacity: 10)
+            }
         }
         #expect(throws: BranchState.Problem.self) { try BranchState.decode(state.encoded(), ownCapacity: 0, deletedCapacity: 10) }
     }
@@ -87,10 +90,14 @@ struct ReachServerTests {
         #expect(throws: BranchStateFile.Failure.self) { try BranchStateFile.open(workspace.sub("a/b"), workspace: workspace.path) }
         let elsewhere = try TemporaryDirectory(prefix: "elsewhere")
         try FileManager.default.createSymbolicLink(atPath: elsewhere.sub("link"), withDestinationPath: workspace.sub("a"))
-        #expect(throws: BranchStateFile.Failure.self, "a link into the workspace") { try BranchStateFile.open(elsewhere.sub("link"), workspace: workspace.path) }
+        #expect(throws: BranchStateFile.Failure.self, "a link into the workspace") {
+            try BranchStateFile.open(elsewhere.sub("link"), workspace: workspace.path)
+        }
         try FileManager.default.createDirectory(atPath: elsewhere.sub("open"), withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: elsewhere.sub("open"))
-        #expect(throws: BranchStateFile.Failure.self, "writable by others, not sticky") { try BranchStateFile.open(elsewhere.sub("open"), workspace: workspace.path) }
+        #expect(throws: BranchStateFile.Failure.self, "writable by others, not sticky") {
+            try BranchStateFile.open(elsewhere.sub("open"), workspace: workspace.path)
+        }
         try FileManager.default.setAttributes([.posixPermissions: 0o1777], ofItemAtPath: elsewhere.sub("open"))
         _ = try BranchStateFile.open(elsewhere.sub("open"), workspace: workspace.path)
         try FileManager.default.createSymbolicLink(atPath: elsewhere.sub("open/branches"), withDestinationPath: "/etc/passwd")

@@ -101,7 +101,9 @@ extension APIPolicy {
                     var contains = false
                     if let commit {
                         guard Self.isObjectID(commit) else {
-                            return .deny(Denial(.apiRequestInvalid, "'\(commit.quotedInRefusal)' is not a commit id, so re-creating '\(change.branch)' cannot be checked"))
+                            return .deny(
+                                Denial(
+                                    .apiRequestInvalid, "'\(commit.quotedInRefusal)' is not a commit id, so re-creating '\(change.branch)' cannot be checked"))
                         }
                         let lookup = ReachLookup.containment(repository: change.repository, ancestor: remembered, descendant: commit)
                         guard let known = facts.reach.containments[lookup] else {
@@ -118,7 +120,8 @@ extension APIPolicy {
                         APIBranchChange(repository: change.repository, branch: change.branch, kind: .creation(confirmedBy: .unconfirmable), wasOwn: false))
                     continue
                 }
-                changes.append(APIBranchChange(repository: change.repository, branch: change.branch, kind: .creation(confirmedBy: confirmation), wasOwn: wasOwn))
+                changes.append(
+                    APIBranchChange(repository: change.repository, branch: change.branch, kind: .creation(confirmedBy: confirmation), wasOwn: wasOwn))
             }
         }
         guard lookups.isEmpty else { return .needs(Array(Set(lookups)).sorted { "\($0)" < "\($1)" }) }

@@ -39,7 +39,8 @@ extension GraphQLPolicy {
                 else { continue }
                 changes.append(NamedBranchChange(repository: owner, branch: name, kind: .deletion(knownTip: facts.reach.refTargets[id], lookup: true)))
             case "createRef", "createLinkedBranch":
-                let owner = repository(of: input["repositoryId"]?.string) ?? (field.name == "createLinkedBranch" ? repository(of: input["issueId"]?.string) : nil)
+                let owner =
+                    repository(of: input["repositoryId"]?.string) ?? (field.name == "createLinkedBranch" ? repository(of: input["issueId"]?.string) : nil)
                 guard let owner, let name = branch(input["name"]?.string) else { continue }
                 changes.append(
                     NamedBranchChange(repository: owner, branch: name, kind: .creation(commit: input["oid"]?.string, confirmedBy: .graphQLField(key: key))))

@@ -39,9 +39,11 @@ extension GraphQLPolicy {
             case .repository(let repository): place(repository)
             case .account: continue
             case .unplaced(let kind):
-                refusal = refusal ?? Denial(
-                    .repositoryNotAllowed,
-                    "GraphQL mutation '\(name)' names a \(kind.quotedInRefusal), which is not in a repository in ALLOWED_REPOS (\(list.listed))")
+                refusal =
+                    refusal
+                    ?? Denial(
+                        .repositoryNotAllowed,
+                        "GraphQL mutation '\(name)' names a \(kind.quotedInRefusal), which is not in a repository in ALLOWED_REPOS (\(list.listed))")
             }
         }
         // Updating a pull request's branch writes into its head repository, perhaps a fork.

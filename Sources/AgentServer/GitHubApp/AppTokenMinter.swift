@@ -89,7 +89,8 @@ struct AppTokenMinter: Sendable {
         guard let first = allowlist.patterns.first else {
             throw Failure(code: "app-no-installation", description: "GITHUB_APP_INSTALLATION_ID is not set and ALLOWED_REPOS is empty")
         }
-        let paths = first.name.map { ["/repos/\(first.owner)/\($0)/installation"] } ?? ["/orgs/\(first.owner)/installation", "/users/\(first.owner)/installation"]
+        let paths =
+            first.name.map { ["/repos/\(first.owner)/\($0)/installation"] } ?? ["/orgs/\(first.owner)/installation", "/users/\(first.owner)/installation"]
         var last = Failure(code: "app-no-installation", description: "the GitHub App is not installed on \(first)")
         for path in paths {
             let (status, _, body) = try await send("GET", path, body: nil)
@@ -98,7 +99,8 @@ struct AppTokenMinter: Sendable {
         }
         if last.code == "app-no-installation" {
             last = Failure(
-                code: "app-no-installation", description: "the GitHub App is not installed on \(first) (the first of ALLOWED_REPOS); install it or set GITHUB_APP_INSTALLATION_ID")
+                code: "app-no-installation",
+                description: "the GitHub App is not installed on \(first) (the first of ALLOWED_REPOS); install it or set GITHUB_APP_INSTALLATION_ID")
         }
         throw last
     }
@@ -111,9 +113,12 @@ struct AppTokenMinter: Sendable {
             if let skew = lastSkew.withLock({ $0 }), abs(skew) > 30 {
                 return Failure(
                     code: "app-clock-skew",
-                    description: "this machine's clock is \(abs(skew)) s \(skew > 0 ? "ahead of" : "behind") GitHub's, so GitHub refuses the App's JWT; set the clock (NTP)")
+                    description:
+                        "this machine's clock is \(abs(skew)) s \(skew > 0 ? "ahead of" : "behind") GitHub's, so GitHub refuses the App's JWT; set the clock (NTP)"
+                )
             }
-            return Failure(code: "app-jwt-refused", description: "GitHub refused the App's JWT (401 \(message)); check GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY_FILE")
+            return Failure(
+                code: "app-jwt-refused", description: "GitHub refused the App's JWT (401 \(message)); check GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY_FILE")
         case 404:
             return Failure(
                 code: "app-installation-revoked",

@@ -34,7 +34,8 @@ final class BranchLedger: BranchLedgerReading, Sendable {
             state = try BranchState.decode(bytes, ownCapacity: ledger.own.capacity, deletedCapacity: ledger.deletedTips.capacity)
         } catch {
             throw BranchStateFile.Failure(
-                description: "AGENT_STATE_DIR: \(file.path)/\(BranchStateFile.name) is not a state file the agent wrote (\(error)); move it aside to start afresh")
+                description:
+                    "AGENT_STATE_DIR: \(file.path)/\(BranchStateFile.name) is not a state file the agent wrote (\(error)); move it aside to start afresh")
         }
         for entry in state.own { ledger.own.insert(branch: entry.branch, repository: entry.repository) }
         for entry in state.deleted { _ = ledger.deletedTips.remember(tip: entry.tip, branch: entry.branch, repository: entry.repository) }
@@ -64,7 +65,8 @@ final class BranchLedger: BranchLedgerReading, Sendable {
             }
             guard remembersDeletedTips, let tip else { return nil }
             guard deletedTips.remember(tip: tip, branch: branch, repository: repository) else {
-                return "the agent already remembers \(deletedTips.capacity) deleted branches (ALLOW_FORCE_PUSH=\(settings.allowForcePush.rawValue)); it cannot delete more"
+                return
+                    "the agent already remembers \(deletedTips.capacity) deleted branches (ALLOW_FORCE_PUSH=\(settings.allowForcePush.rawValue)); it cannot delete more"
             }
             return persist(&attempt).map { "the agent cannot record the deleted branch's tip, so it does not delete it: \($0)" }
         }

@@ -47,7 +47,8 @@ extension UpstreamLookups {
         case .branchTip(let repository, _) where !BranchState.isRepository(repository),
             .containment(let repository, _, _) where !BranchState.isRepository(repository):
             throw .lookup("'\(repository.prefix(200))' is not a repository name")
-        case .containment(_, let ancestor, let descendant) where !BranchState.isObjectID(ancestor.lowercased()) || !BranchState.isObjectID(descendant.lowercased()):
+        case .containment(_, let ancestor, let descendant)
+        where !BranchState.isObjectID(ancestor.lowercased()) || !BranchState.isObjectID(descendant.lowercased()):
             throw .lookup("a commit to compare is not an object id")
         default:
             break

@@ -30,7 +30,8 @@ struct GitHubAppTests {
             values.merge(environment) { $1 }
             let agent = try await AgentUnderTest(environment: values, githubAPIURL: github.baseURL)
             let bench = try GitWorkbench(in: scratch.sub("bench"), socketDirectory: agent.socketDirectory)
-            return Scenario(app: app, github: github, git: git, agent: agent, gh: try GhScenario.attach(github: github, agent: agent), bench: bench, scratch: scratch)
+            return Scenario(
+                app: app, github: github, git: git, agent: agent, gh: try GhScenario.attach(github: github, agent: agent), bench: bench, scratch: scratch)
         }
 
         /// No minted token, no key, no canary in anything the agent wrote.
@@ -120,7 +121,9 @@ struct GitHubAppTests {
         settings.isRevoked = true
         let scenario = try await Scenario.start(settings, environment: ["GITHUB_APP_INSTALLATION_ID": "678"])
         let status = try await scenario.agent.status()
-        #expect(status.stdout.contains("GitHub does not know the App's installation 678 (404): the App was uninstalled or its installation revoked"), "\(status.output)")
+        #expect(
+            status.stdout.contains("GitHub does not know the App's installation 678 (404): the App was uninstalled or its installation revoked"),
+            "\(status.output)")
         #expect(scenario.agent.auditLog.contains(#""code":"app-installation-revoked""#))
         let workspace = scenario.agent.workspace
         let clone = try await scenario.bench.git(["clone", "-q", "https://github.com/o/app.git", "app"], in: workspace)

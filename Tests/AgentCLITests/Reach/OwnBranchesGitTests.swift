@@ -75,7 +75,9 @@ struct OwnBranchesGitTests {
         let forced = try await bench.git(["push", "--force", "origin", "HEAD:claude/kept"], in: app)
         #expect(forced.status == 0, "still the agent's after a restart: \(forced.output)")
         let after = try await restarted.status(["--json"])
-        #expect(after.stdout.contains(#""reach_own_branches":["o\/app refs\/heads\/claude\/kept"]"#) || after.stdout.contains(#""reach_own_branches":["o/app refs/heads/claude/kept"]"#), "\(after.output)")
+        #expect(
+            after.stdout.contains(#""reach_own_branches":["o\/app refs\/heads\/claude\/kept"]"#)
+                || after.stdout.contains(#""reach_own_branches":["o/app refs/heads/claude/kept"]"#), "\(after.output)")
     }
 
     /// With deletion open but force-pushes only on the agent's own branches, deleting someone

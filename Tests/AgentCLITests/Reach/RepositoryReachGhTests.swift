@@ -31,7 +31,9 @@ struct RepositoryReachGhTests {
         for path in ["repos/x/other/issues", "repos/X/OTHER/issues", "repositories/2/issues", "repos/x%2Fother/issues"] {
             let result = try await scenario.gh(["api", "-X", "POST", path, "-f", "title=leak"])
             #expect(result.status != 0, "\(path)")
-            #expect(result.stderr.contains("repository 'x/other' is not in ALLOWED_REPOS (o/app)") || result.stderr.contains("repository 'X/OTHER'"), "\(path): \(result.output)")
+            #expect(
+                result.stderr.contains("repository 'x/other' is not in ALLOWED_REPOS (o/app)") || result.stderr.contains("repository 'X/OTHER'"),
+                "\(path): \(result.output)")
         }
         #expect(!Self.received(scenario, "POST", "/repositories/2/issues") && !Self.received(scenario, "POST", "/repos/x/other/issues"))
 
@@ -49,9 +51,12 @@ struct RepositoryReachGhTests {
             "-f", "id=I_other",
         ])
         #expect(comment.status != 0)
-        #expect(comment.stdout.contains("repository 'x/other' is not in ALLOWED_REPOS (o/app)") || comment.stderr.contains("repository 'x/other'"), "\(comment.output)")
+        #expect(
+            comment.stdout.contains("repository 'x/other' is not in ALLOWED_REPOS (o/app)") || comment.stderr.contains("repository 'x/other'"),
+            "\(comment.output)")
         let transfer = try await scenario.gh([
-            "api", "graphql", "-f", #"query=mutation TransferIssue { transferIssue(input: {issueId: "I_kwDOfixture7", repositoryId: "R_other"}) { issue { url } } }"#,
+            "api", "graphql", "-f",
+            #"query=mutation TransferIssue { transferIssue(input: {issueId: "I_kwDOfixture7", repositoryId: "R_other"}) { issue { url } } }"#,
         ])
         #expect(transfer.status != 0)
         #expect(!Self.receivedMutation(scenario, "addComment(") && !Self.receivedMutation(scenario, "transferIssue("))
@@ -70,10 +75,15 @@ struct RepositoryReachGhTests {
     }
 
     static let escapes: [Escape] = [
-        Escape(arguments: ["repo", "fork", "o/app", "--clone=false"], message: "forking a repository is not allowed", method: "POST", path: "/repos/o/app/forks"),
+        Escape(
+            arguments: ["repo", "fork", "o/app", "--clone=false"], message: "forking a repository is not allowed", method: "POST", path: "/repos/o/app/forks"),
         Escape(arguments: ["gist", "create", "--public", "NOTE"], message: "writing a gist is not allowed", method: "POST", path: "/gists"),
-        Escape(arguments: ["api", "-X", "POST", "user/repos", "-f", "name=copy"], message: "creating a repository is not allowed", method: "POST", path: "/user/repos"),
-        Escape(arguments: ["api", "-X", "POST", "orgs/o/repos", "-f", "name=copy"], message: "creating a repository is not allowed", method: "POST", path: "/orgs/o/repos"),
+        Escape(
+            arguments: ["api", "-X", "POST", "user/repos", "-f", "name=copy"], message: "creating a repository is not allowed", method: "POST",
+            path: "/user/repos"),
+        Escape(
+            arguments: ["api", "-X", "POST", "orgs/o/repos", "-f", "name=copy"], message: "creating a repository is not allowed", method: "POST",
+            path: "/orgs/o/repos"),
         Escape(
             arguments: ["api", "-X", "POST", "repos/o/app/generate", "-f", "name=copy"], message: "creating a repository from a template is not allowed",
             method: "POST", path: "/repos/o/app/generate"),
@@ -81,14 +91,19 @@ struct RepositoryReachGhTests {
             arguments: ["api", "-X", "POST", "repos/o/app/transfer", "-f", "new_owner=x"], message: "transferring a repository is not allowed", method: "POST",
             path: "/repos/o/app/transfer"),
         Escape(
-            arguments: ["api", "-X", "PUT", "repos/o/app/import", "-f", "vcs_url=https://example.com/x"], message: "importing into a repository from elsewhere is not allowed",
+            arguments: ["api", "-X", "PUT", "repos/o/app/import", "-f", "vcs_url=https://example.com/x"],
+            message: "importing into a repository from elsewhere is not allowed",
             method: "PUT", path: "/repos/o/app/import"),
         Escape(
             arguments: ["api", "-X", "PATCH", "user/repository_invitations/1"], message: "accepting or declining a repository invitation is not allowed",
             method: "PATCH", path: "/user/repository_invitations/1"),
-        Escape(arguments: ["api", "-X", "PATCH", "gists/1", "-f", "description=x"], message: "writing a gist is not allowed", method: "PATCH", path: "/gists/1"),
         Escape(
-            arguments: ["api", "graphql", "-f", #"query=mutation CreateRepository { createRepository(input: {name: "copy", visibility: PUBLIC}) { repository { url } } }"#],
+            arguments: ["api", "-X", "PATCH", "gists/1", "-f", "description=x"], message: "writing a gist is not allowed", method: "PATCH", path: "/gists/1"),
+        Escape(
+            arguments: [
+                "api", "graphql", "-f",
+                #"query=mutation CreateRepository { createRepository(input: {name: "copy", visibility: PUBLIC}) { repository { url } } }"#,
+            ],
             message: "GraphQL mutation 'createRepository' (creating a repository) is not allowed", method: "POST", path: "/graphql"),
     ]
 

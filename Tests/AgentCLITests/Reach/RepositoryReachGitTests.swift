@@ -99,7 +99,8 @@ struct RepositoryReachGitTests {
         let refused = try await scenario.git(["push", "origin", "HEAD:claude/x"], in: app)
         #expect(
             refused.stderr.contains(
-                "(repository 'o/app' is not in ALLOWED_REPOS (the list is empty: no GitHub remote was found in the workspace when the agent started; set ALLOWED_REPOS))"),
+                "(repository 'o/app' is not in ALLOWED_REPOS (the list is empty: no GitHub remote was found in the workspace when the agent started; set ALLOWED_REPOS))"
+            ),
             "\(refused.output)")
         #expect(try await scenario.serverRef("refs/heads/claude/x") == nil)
         let status = try await scenario.agent.status()
