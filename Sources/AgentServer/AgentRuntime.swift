@@ -69,8 +69,8 @@ public enum AgentRuntime {
         }
 
         let audit = try StartupChecks.prepare(configuration, redactor: redactor, logger: logger)
-        ReachStartup.settleRepositories(&configuration, audit: audit, logger: logger)
         let ledger = try ReachStartup.ledger(configuration)
+        ReachStartup.settleRepositories(&configuration, audit: audit, logger: logger)
         do { try LibGit2.bootstrap(caFile: configuration.caFile) } catch {
             throw StartupError(description: "AGENT_CA_FILE: \(error)")
         }

@@ -202,12 +202,13 @@ struct CommandAgentTests {
     @Test(.enabled(if: isRoot, "needs root to drop CAP_IPC_LOCK by changing uid"))
     func failedMlockIsOneWarning() async throws {
         let directory = try TemporaryDirectory(mode: 0o777)
+        let state = try TemporaryDirectory(mode: 0o777)
         let agent = try ChildProcess(
             "/usr/bin/setpriv",
             ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/prlimit", "--memlock=0:0", BuiltProducts.path("command-agent")],
             environment: [
                 "GITHUB_TOKEN": Self.canary, "AGENT_SOCKET_DIR": directory.sub("run"), "AGENT_WORKSPACE": directory.path,
-                "AGENT_AUDIT_LOG": "-",
+                "AGENT_AUDIT_LOG": "-", "AGENT_STATE_DIR": state.sub("state"),
             ],
             outputDirectory: directory.path
         )

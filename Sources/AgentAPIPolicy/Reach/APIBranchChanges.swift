@@ -83,11 +83,12 @@ extension APIPolicy {
         var lookups: [APILookup] = []
         for change in named {
             let wasOwn = ledger.isOwn(branch: change.branch, repository: change.repository)
-            let remembersTips = refs.settings.allowForcePush != .always
+            // A branch's history only grows unless it may be rewritten (ALLOW_FORCE_PUSH).
+            let keepsHistory = !refs.settings.allowForcePush.allows(isOwnBranch: wasOwn)
             switch change.kind {
             case .deletion(let knownTip, let lookup):
                 var tip = knownTip
-                if tip == nil, lookup, !wasOwn, remembersTips {
+                if tip == nil, lookup, keepsHistory {
                     switch facts.reach.branchTip(repository: change.repository, branch: change.branch) {
                     case .none:
                         lookups.append(.reach(.branchTip(repository: change.repository, branch: change.branch)))
@@ -97,7 +98,7 @@ extension APIPolicy {
                 }
                 changes.append(APIBranchChange(repository: change.repository, branch: change.branch, kind: .deletion(tip: tip), wasOwn: wasOwn))
             case .creation(let commit, let confirmation):
-                if !wasOwn, remembersTips, let remembered = ledger.deletedTip(branch: change.branch, repository: change.repository) {
+                if keepsHistory, let remembered = ledger.deletedTip(branch: change.branch, repository: change.repository) {
                     var contains = false
                     if let commit {
                         guard Self.isObjectID(commit) else {

@@ -7,7 +7,7 @@ import AgentPolicy
 extension GraphQLPolicy {
     /// Argument keys that name people or labels, not where a mutation writes: not looked up.
     static let principalKeys: Set<String> = [
-        "clientMutationId", "userIds", "teamIds", "botIds", "assigneeIds", "reviewerIds", "labelIds", "projectIds", "actorIds",
+        "clientMutationId", "userIds", "teamIds", "botIds", "assigneeIds", "reviewerIds", "labelIds", "actorIds",
     ]
 
     /// Decides one top-level mutation field: the reach rules, then the ref rules within the

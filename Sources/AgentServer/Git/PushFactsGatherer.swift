@@ -40,7 +40,7 @@ struct PushFactsGatherer {
         let isOwn = ledger.isOwn(branch: fullName, repository: repositoryName)
         var deletedTip: String?
         var containsDeletedTip = false
-        if remoteID == nil, let newID, !isOwn, ledger.remembersDeletedTips, let tip = ledger.deletedTip(branch: fullName, repository: repositoryName) {
+        if remoteID == nil, let newID, ledger.keepsHistory(ofOwnBranch: isOwn), let tip = ledger.deletedTip(branch: fullName, repository: repositoryName) {
             deletedTip = tip
             containsDeletedTip = ObjectID(hex: tip).map { repository.isAncestor($0, of: newID) == true } ?? false
         }

@@ -50,20 +50,23 @@ final class BranchLedger: BranchLedgerReading, Sendable {
         deletedTips.tip(branch: branch, repository: repository)
     }
 
-    /// Whether deleting a branch the agent did not create must remember its tip.
-    var remembersDeletedTips: Bool { settings.allowForcePush != .always }
+    /// Whether a branch's history must only grow (`ALLOW_FORCE_PUSH=false`, or `own` for a
+    /// branch the agent did not create): then deleting it remembers its tip.
+    func keepsHistory(ofOwnBranch isOwn: Bool) -> Bool {
+        !settings.allowForcePush.allows(isOwnBranch: isOwn)
+    }
 
-    /// Before a deletion is sent: the branch stops being the agent's, or (when it was someone
-    /// else's and force-pushing is not simply allowed) its tip is remembered.
+    /// Before a deletion is sent: the branch stops being the agent's, and when its history must
+    /// only grow (`keepsHistory`) its tip is remembered.
     /// - Returns: why the deletion must be refused, or `nil`.
     func recordDeletion(branch: String, repository: String, tip: String?) -> String? {
         writes.withLock { attempt -> String? in
-            if own.remove(branch: branch, repository: repository) {
+            let wasOwn = own.remove(branch: branch, repository: repository)
+            guard keepsHistory(ofOwnBranch: wasOwn), let tip else {
                 // Failing to write this only leaves the branch listed as the agent's after a restart.
-                _ = persist(&attempt)
+                if wasOwn { _ = persist(&attempt) }
                 return nil
             }
-            guard remembersDeletedTips, let tip else { return nil }
             guard deletedTips.remember(tip: tip, branch: branch, repository: repository) else {
                 return
                     "the agent already remembers \(deletedTips.capacity) deleted branches (ALLOW_FORCE_PUSH=\(settings.allowForcePush.rawValue)); it cannot delete more"

@@ -27,23 +27,34 @@ extension GitHubRules {
                 return decide(request, body: body, facts: learned, round: round + 1)
             }
         case .changes(let changes):
-            for change in changes {
-                guard case .deletion(let tip) = change.kind else { continue }
-                if let refusal = ledger.recordDeletion(branch: change.branch, repository: change.repository, tip: tip) {
-                    return .refuse(ProxyReply(status: .forbidden, message: refusal), code: "deleted-branches-unrecorded")
-                }
-            }
             let creations = changes.filter {
                 if case .creation(let confirmation) = $0.kind { return confirmation != .unconfirmable }
                 return false
             }
-            guard !creations.isEmpty else { return .allow }
-            return .allowObserving { status, body in
-                let answer = JSONValue.parse(body)
-                for change in creations {
-                    guard case .creation(let confirmation) = change.kind, Self.confirms(confirmation, status: status, answer: answer) else { continue }
-                    ledger.recordCreation(branch: change.branch, repository: change.repository)
+            let allowed: ForwardingVerdict =
+                creations.isEmpty
+                ? .allow
+                : .allowObserving { status, body in
+                    let answer = JSONValue.parse(body)
+                    for change in creations {
+                        guard case .creation(let confirmation) = change.kind, Self.confirms(confirmation, status: status, answer: answer) else { continue }
+                        ledger.recordCreation(branch: change.branch, repository: change.repository)
+                    }
                 }
+            let deletions = changes.filter {
+                if case .deletion = $0.kind { return true }
+                return false
+            }
+            guard !deletions.isEmpty else { return allowed }
+            // Recorded (written to the state file) before anything is forwarded, off the event loop.
+            return .lookUp {
+                for change in deletions {
+                    guard case .deletion(let tip) = change.kind else { continue }
+                    if let refusal = ledger.recordDeletion(branch: change.branch, repository: change.repository, tip: tip) {
+                        return .refuse(ProxyReply(status: .forbidden, message: refusal), code: "deleted-branches-unrecorded")
+                    }
+                }
+                return allowed
             }
         }
     }

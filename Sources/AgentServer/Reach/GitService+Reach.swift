@@ -37,7 +37,7 @@ extension GitService {
             guard case .push = entry.outcome, entry.update?.change == .create, result.failure == nil, entry.fullName.hasPrefix("refs/heads/") else {
                 continue
             }
-            if ledger.remembersDeletedTips, ledger.deletedTip(branch: entry.fullName, repository: repository) != nil { continue }
+            if ledger.keepsHistory(ofOwnBranch: false), ledger.deletedTip(branch: entry.fullName, repository: repository) != nil { continue }
             ledger.recordCreation(branch: entry.fullName, repository: repository)
         }
     }
