@@ -1,7 +1,9 @@
 /// One `ALLOWED_REPOS` entry: `owner/name`, or `owner/*` for every repository of an owner.
 ///
-/// GitHub compares owners and names case-insensitively and ignores a trailing `.git` in URLs, so
-/// both sides are compared lowercased with `.git` dropped: `Octo/App.git` is `octo/app`.
+/// GitHub compares owners and names case-insensitively, so both sides are compared lowercased:
+/// `Octo/App` is `octo/app`. An entry may be written with `.git` (dropped); a name to check is
+/// compared as given (a remote URL's one `.git` is dropped when it is parsed), so `app.git` is
+/// not taken for `app`: were GitHub to hold a repository of that name, it would be another one.
 public struct RepositoryPattern: Hashable, Sendable, CustomStringConvertible {
     /// The owner, lowercased.
     public let owner: String
@@ -33,7 +35,7 @@ public struct RepositoryPattern: Hashable, Sendable, CustomStringConvertible {
     public func matches(owner: String, name: String) -> Bool {
         guard owner.lowercased() == self.owner else { return false }
         guard let expected = self.name else { return true }
-        return Self.withoutGitSuffix(name).lowercased() == expected
+        return name.lowercased() == expected
     }
 
     static func withoutGitSuffix(_ name: String) -> String {

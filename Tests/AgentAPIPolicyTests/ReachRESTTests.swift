@@ -17,7 +17,7 @@ struct ReachRESTTests {
     static let writes: [Case] = [
         Case(method: "POST", path: "/repos/o/app/issues", body: "{}", code: nil),
         Case(method: "POST", path: "/REPOS/O/APP/issues", body: "{}", code: nil),
-        Case(method: "POST", path: "/repos/o/app.git/issues", body: "{}", code: nil),
+        Case(method: "POST", path: "/repos/o/app.git/issues", body: "{}", code: .repositoryNotAllowed),
         Case(method: "POST", path: "/repositories/1/issues", body: "{}", code: nil),
         Case(method: "POST", path: "/repos/lib/anything/issues", body: "{}", code: nil),
         Case(method: "POST", path: "/repos/x/other/issues", body: "{}", code: .repositoryNotAllowed),

@@ -16,8 +16,8 @@ struct RepositoryAllowlistTests {
     static let matches: [Match] = [
         Match(repository: "octo/app", isListed: true),
         Match(repository: "OCTO/APP", isListed: true),
-        Match(repository: "Octo/App.git", isListed: true),
-        Match(repository: "octo/app.GIT", isListed: true),
+        Match(repository: "Octo/App.git", isListed: false),
+        Match(repository: "octo/app.GIT", isListed: false),
         Match(repository: "octo-lib/anything", isListed: true),
         Match(repository: "OCTO-LIB/x.y_z-1", isListed: true),
         Match(repository: "octo/app-evil", isListed: false),
@@ -38,6 +38,10 @@ struct RepositoryAllowlistTests {
         let list = try Self.list("octo/app", "octo-lib/*")
         #expect(list.contains(nameWithOwner: match.repository) == match.isListed)
         #expect((list.writeDenial(match.repository) == nil) == match.isListed)
+    }
+
+    @Test func entriesMayBeWrittenWithGit() throws {
+        #expect(try Self.list("Octo/App.git").contains(nameWithOwner: "octo/app"))
     }
 
     @Test(arguments: [
