@@ -85,6 +85,13 @@ struct APIBranchChangesTests {
             return
         }
         #expect(changes.map(\.branch) == ["refs/heads/claude/x", "refs/heads/claude/y"])
+        #expect(changes.last?.kind == .creation(confirmedBy: .status(201)), "the agent's branch, renamed, is still the agent's")
+        let theirs = Reach.policy(settings: PolicySettings(blockedBranches: [], allowBranchDelete: true))
+        guard case .changes(let renamed) = theirs.decideBranchChanges(rename, facts: facts) else {
+            Issue.record("expected changes")
+            return
+        }
+        #expect(renamed.last?.kind == .creation(confirmedBy: .unconfirmable), "someone else's branch, renamed, stays theirs")
     }
 
     @Test func graphQLDeletionsUseTheRefsTarget() {

@@ -48,8 +48,9 @@ public enum APIBranchChangesDecision: Hashable, Sendable {
 struct NamedBranchChange {
     enum Kind {
         case deletion(knownTip: String?, lookup: Bool)
-        /// Created at `commit` (`nil` when the request does not say).
-        case creation(commit: String?, confirmedBy: APIBranchChange.Confirmation)
+        /// Created at `commit` (`nil` when the request does not say); `renamedFrom` for a rename,
+        /// whose new branch is the agent's only if the old one was.
+        case creation(commit: String?, confirmedBy: APIBranchChange.Confirmation, renamedFrom: String? = nil)
     }
 
     let repository: String
@@ -97,7 +98,8 @@ extension APIPolicy {
                     }
                 }
                 changes.append(APIBranchChange(repository: change.repository, branch: change.branch, kind: .deletion(tip: tip), wasOwn: wasOwn))
-            case .creation(let commit, let confirmation):
+            case .creation(let commit, var confirmation, let renamedFrom):
+                if let renamedFrom, !ledger.isOwn(branch: renamedFrom, repository: change.repository) { confirmation = .unconfirmable }
                 if keepsHistory, let remembered = ledger.deletedTip(branch: change.branch, repository: change.repository) {
                     var contains = false
                     if let commit {
@@ -169,7 +171,7 @@ extension APIPolicy {
             }
             return .success([
                 NamedBranchChange(repository: repository, branch: old, kind: .deletion(knownTip: tip, lookup: false)),
-                NamedBranchChange(repository: repository, branch: new, kind: .creation(commit: tip, confirmedBy: .status(201))),
+                NamedBranchChange(repository: repository, branch: new, kind: .creation(commit: tip, confirmedBy: .status(201), renamedFrom: old)),
             ])
         }
         return .success([])
