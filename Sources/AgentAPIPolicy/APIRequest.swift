@@ -69,6 +69,8 @@ public enum APILookup: Hashable, Sendable {
     case node(id: String)
     /// What the content rules (`PROTECTED_PATHS`) need: changed files, ref targets, nodes.
     case content(ContentLookup)
+    /// What the reach rules need (repository names, branch tips, containment).
+    case reach(ReachLookup)
 }
 
 /// Answers to lookups.
@@ -84,6 +86,8 @@ public struct APIFacts: Sendable {
     public var nodes: [String: Node] = [:]
     /// Answers to `APILookup.content`.
     public var content = ContentFacts()
+    /// Answers for the reach rules, and what the lookups above add for them.
+    public var reach = ReachFacts()
 
     public init() {}
 }

@@ -54,6 +54,15 @@ public enum DenialCode: String, Hashable, Sendable, CaseIterable {
     // Content rules (issue 14): a change to a PROTECTED_PATHS path, a secret found by SECRET_SCAN.
     case pathProtected = "path-protected"
     case secretDetected = "secret-detected"
+    /// A repository outside `ALLOWED_REPOS` (issue 15).
+    case repositoryNotAllowed = "repository-not-allowed"
+    /// A write that leaves the listed repositories whatever the lists say: creating, forking,
+    /// transferring or importing repositories, gists, accepting invitations.
+    case repositoryEscape = "repository-escape"
+    /// Approving a pull request while `ALLOW_PR_APPROVE` is off.
+    case pullRequestApprovalDisabled = "pr-approve-disabled"
+    /// A pull request into a base outside `PR_BASE_BRANCHES`.
+    case pullRequestBaseNotAllowed = "pr-base-not-allowed"
 }
 
 extension String {

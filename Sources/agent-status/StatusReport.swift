@@ -14,7 +14,13 @@ struct StatusReport {
             let values = reply.values(for: key)
             return values.isEmpty ? empty : values.joined(separator: ", ")
         }
-        func allowed(_ key: String) -> String { reply[key] == "true" ? "allowed" : "denied" }
+        func allowed(_ key: String) -> String {
+            switch reply[key] {
+            case "true": "allowed"
+            case "own": "only on the agent's own branches"
+            default: "denied"
+            }
+        }
         let seconds = Int(reply["uptime_seconds"] ?? "") ?? 0
         let uptime = seconds >= 3600 ? "\(seconds / 3600)h \(seconds % 3600 / 60)m" : seconds >= 60 ? "\(seconds / 60)m \(seconds % 60)s" : "\(seconds)s"
         let token: String
@@ -28,7 +34,9 @@ struct StatusReport {
             case "oauth-token": "OAuth token held, for \(reply["anthropic_api_url"] ?? "?") through anthropic.sock"
             default: "none (Claude Code logs in itself)"
             }
-        let login = reply["login"].map { "GitHub login \($0)" } ?? "GitHub login unknown (\(reply["login_error"] ?? "no answer"))"
+        let login =
+            reply["token_kind"] == "github-app"
+            ? app() : reply["login"].map { "GitHub login \($0)" } ?? "GitHub login unknown (\(reply["login_error"] ?? "no answer"))"
         return """
             command agent \(reply["version"] ?? "?") at \(socketPath): \(isHealthy ? "healthy" : "NOT healthy")
               up \(uptime), libgit2 \(reply["libgit2"] ?? "?")
@@ -42,6 +50,7 @@ struct StatusReport {
               merging pull requests: \(allowed("policy.allow_pr_merge")); extra API writes: \(list("policy.allowed_api_writes", empty: "none"))
               protected paths: \(list("policy.protected_paths", empty: "none"))
               secret scan: \(reply["policy.secret_scan"] ?? "?")\(reply.values(for: "policy.secret_scan_allow").isEmpty ? "" : " (not for \(list("policy.secret_scan_allow", empty: "")))")
+            \(reach())
             """
     }
 
@@ -50,7 +59,7 @@ struct StatusReport {
         for field in reply.fields where field.key != Wire.Key.status {
             let key = String(field.key.map { $0 == "." ? "_" : $0 })
             if key.hasPrefix("policy_blocked") || key.hasPrefix("policy_allowed_branch") || key == "policy_allowed_api_writes"
-                || key == "policy_protected_paths" || key == "policy_secret_scan_allow"
+                || key == "policy_protected_paths" || key == "policy_secret_scan_allow" || Self.reachLists.contains(key)
             {
                 if case .list(let existing) = object[key] { object[key] = .list(existing + [field.value]) } else { object[key] = .list([field.value]) }
             } else {
@@ -60,6 +69,7 @@ struct StatusReport {
         object["policy_blocked_branches"] = object["policy_blocked_branches"] ?? .list([])
         object["policy_allowed_branch_patterns"] = object["policy_allowed_branch_patterns"] ?? .list([])
         object["policy_protected_paths"] = object["policy_protected_paths"] ?? .list([])
+        for key in Self.reachLists { object[key] = object[key] ?? .list([]) }
         return JSONValue.object(object).encoded()
     }
 

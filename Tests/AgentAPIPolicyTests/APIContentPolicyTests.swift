@@ -85,12 +85,16 @@ struct APIContentPolicyTests {
         #expect(message(policy.decide(create, facts: facts)) == "path '.github/actions/a/action.yml' is protected (PROTECTED_PATHS)")
     }
 
-    @Test func mergesAskForTheirFilesAlongsideTheRouteLookups() {
+    @Test func mergesAskForTheirFilesOnceTheRouteIsSettled() {
         let merge = request("PUT", "/repos/o/r/pulls/3/merge", "{}")
         let files = ContentLookup.pullRequestFiles(repository, number: 3)
-        #expect(policy.decide(merge) == .needs([.pullRequest(repository, number: 3), .content(files)]))
+        // The route's lookup first: a merge into a blocked base needs no files.
+        #expect(policy.decide(merge) == .needs([.pullRequest(repository, number: 3)]))
         var facts = APIFacts()
+        facts.pullRequests[APIPullRequestKey(repository, 3)] = (base: "main", head: "feature")
+        #expect(message(policy.decide(merge, facts: facts)) == "branch 'main' is protected (BLOCKED_BRANCHES)")
         facts.pullRequests[APIPullRequestKey(repository, 3)] = (base: "develop", head: "feature")
+        #expect(policy.decide(merge, facts: facts) == .needs([.content(files)]))
         facts.content.answers[files] = .files(ChangedFiles(paths: ["README.md"], isComplete: true))
         #expect(policy.decide(merge, facts: facts) == .allow)
         facts.content.answers[files] = .files(ChangedFiles(paths: ["ci/x", ".github/workflows/ci.yml"], isComplete: true))
@@ -98,6 +102,15 @@ struct APIContentPolicyTests {
         #expect(
             policy.decide(request("POST", "/repos/o/r/merges", #"{"base":"develop","head":"f"}"#))
                 == .needs([.content(.compare(repository, base: "develop", head: "f"))]))
+    }
+
+    @Test func aSecretInTheBodyIsRefusedWithoutWaitingForTheRoutesLookups() {
+        let key = SecretSamples.all[0].truePositive
+        let body = #"{"message":"m","content":"\#(Data(key.utf8).base64EncodedString())"}"#
+        // No branch: the route needs the default branch, the content is refused already.
+        #expect(
+            message(policy.decide(request("PUT", "/repos/o/r/contents/docs/x.md", body))) == "possible secret in 'docs/x.md' line 1: GitHub token (SECRET_SCAN)"
+        )
     }
 
     @Test(arguments: [

@@ -70,10 +70,10 @@ struct ContentAPITests {
             name: "contents PUT with content that is not base64", method: "PUT", path: "/repos/o/app/contents/docs/new.md",
             body: #"{"message":"m","content":"eA==*","branch":"claude/x"}"#, refusal: "the request is refused: its 'content' is not base64 the agent can read"),
         Write(
-            name: "ref update to a commit that changes a workflow", method: "PATCH", path: "/repos/o/app/git/refs/heads/claude/x",
+            name: "ref update to a commit that changes a workflow", method: "PATCH", path: "/repos/o/app/git/refs/heads/claude/c",
             body: #"{"sha":"\#(two)"}"#, refusal: protected),
         Write(
-            name: "ref update to a commit that does not", method: "PATCH", path: "/repos/o/app/git/refs/heads/claude/x", body: #"{"sha":"\#(three)"}"#,
+            name: "ref update to a commit that does not", method: "PATCH", path: "/repos/o/app/git/refs/heads/claude/c", body: #"{"sha":"\#(three)"}"#,
             refusal: nil),
         Write(
             name: "ref creation at a commit that changes a workflow", method: "POST", path: "/repos/o/app/git/refs",
@@ -89,7 +89,7 @@ struct ContentAPITests {
             refusal: "the change touches more files than GitHub lists, so the agent cannot check them against PROTECTED_PATHS; push it with git"),
         Write(name: "merge of a clean branch", method: "POST", path: "/repos/o/app/merges", body: #"{"base":"claude/x","head":"docs"}"#, refusal: nil),
         Write(
-            name: "pull request merge that brings an action change", method: "PUT", path: "/repos/o/app/pulls/2/merge", body: "{}",
+            name: "pull request merge that brings an action change", method: "PUT", path: "/repos/o/app/pulls/3/merge", body: "{}",
             refusal: "path '.github/actions/setup/action.yml' is protected (PROTECTED_PATHS)", environment: ["ALLOW_PR_MERGE": "true"]),
         Write(
             name: "a blob with a key", method: "POST", path: "/repos/o/app/git/blobs", body: #"{"content":"\#(base64(key))","encoding":"base64"}"#,
@@ -108,27 +108,27 @@ struct ContentAPITests {
         Write(
             name: "createCommitOnBranch adding a workflow", method: "POST", path: "/graphql",
             body: graphQL(
-                #"mutation CommitFiles { createCommitOnBranch(input: {branch: {branchName: "claude/x"}, message: {headline: "x"}, expectedHeadOid: "abc", fileChanges: {additions: [{path: "docs/a.md", contents: "eA=="}, {path: ".github/workflows/ci.yml", contents: "eA=="}]}}) { commit { oid } } }"#,
+                #"mutation CommitFiles { createCommitOnBranch(input: {branch: {repositoryNameWithOwner: "o/app", branchName: "claude/x"}, message: {headline: "x"}, expectedHeadOid: "abc", fileChanges: {additions: [{path: "docs/a.md", contents: "eA=="}, {path: ".github/workflows/ci.yml", contents: "eA=="}]}}) { commit { oid } } }"#,
                 operation: "CommitFiles"), refusal: protected),
         Write(
             name: "createCommitOnBranch deleting a workflow", method: "POST", path: "/graphql",
             body: graphQL(
-                #"mutation CommitFiles { createCommitOnBranch(input: {branch: {branchName: "claude/x"}, message: {headline: "x"}, expectedHeadOid: "abc", fileChanges: {deletions: [{path: ".github/workflows/ci.yml"}]}}) { commit { oid } } }"#,
+                #"mutation CommitFiles { createCommitOnBranch(input: {branch: {repositoryNameWithOwner: "o/app", branchName: "claude/x"}, message: {headline: "x"}, expectedHeadOid: "abc", fileChanges: {deletions: [{path: ".github/workflows/ci.yml"}]}}) { commit { oid } } }"#,
                 operation: "CommitFiles"), refusal: protected),
         Write(
             name: "createCommitOnBranch adding a key", method: "POST", path: "/graphql",
             body: graphQL(
-                #"mutation CommitFiles { createCommitOnBranch(input: {branch: {branchName: "claude/x"}, message: {headline: "x"}, expectedHeadOid: "abc", fileChanges: {additions: [{path: "config/prod.env", contents: "\#(base64("A=1\nB=2\nK=\(key)\n"))"}]}}) { commit { oid } } }"#,
+                #"mutation CommitFiles { createCommitOnBranch(input: {branch: {repositoryNameWithOwner: "o/app", branchName: "claude/x"}, message: {headline: "x"}, expectedHeadOid: "abc", fileChanges: {additions: [{path: "config/prod.env", contents: "\#(base64("A=1\nB=2\nK=\(key)\n"))"}]}}) { commit { oid } } }"#,
                 operation: "CommitFiles"), refusal: "possible secret in 'config/prod.env' line 3: GitHub token (SECRET_SCAN)"),
         Write(
             name: "createCommitOnBranch with clean files", method: "POST", path: "/graphql",
             body: graphQL(
-                #"mutation CommitFiles { createCommitOnBranch(input: {branch: {branchName: "claude/x"}, message: {headline: "x"}, expectedHeadOid: "abc", fileChanges: {additions: [{path: "docs/a.md", contents: "eA=="}]}}) { commit { oid } } }"#,
+                #"mutation CommitFiles { createCommitOnBranch(input: {branch: {repositoryNameWithOwner: "o/app", branchName: "claude/x"}, message: {headline: "x"}, expectedHeadOid: "abc", fileChanges: {additions: [{path: "docs/a.md", contents: "eA=="}]}}) { commit { oid } } }"#,
                 operation: "CommitFiles"), refusal: nil),
         Write(
             name: "createCommitOnBranch adding a workflow as ./path", method: "POST", path: "/graphql",
             body: graphQL(
-                #"mutation CommitFiles { createCommitOnBranch(input: {branch: {branchName: "claude/x"}, message: {headline: "x"}, expectedHeadOid: "abc", fileChanges: {additions: [{path: "./.github//workflows/x.yml", contents: "eA=="}]}}) { commit { oid } } }"#,
+                #"mutation CommitFiles { createCommitOnBranch(input: {branch: {repositoryNameWithOwner: "o/app", branchName: "claude/x"}, message: {headline: "x"}, expectedHeadOid: "abc", fileChanges: {additions: [{path: "./.github//workflows/x.yml", contents: "eA=="}]}}) { commit { oid } } }"#,
                 operation: "CommitFiles"), refusal: "path './.github//workflows/x.yml' is protected (PROTECTED_PATHS)"),
         Write(
             name: "a release that creates its tag at a commit that changes a workflow", method: "POST", path: "/repos/o/app/releases",
@@ -138,11 +138,11 @@ struct ContentAPITests {
             refusal: "the request is refused: '../../user' is not a branch, tag or commit the agent can compare"),
         Write(
             name: "updateRef to a commit that changes a workflow", method: "POST", path: "/graphql",
-            body: graphQL(#"mutation MoveRef { updateRef(input: {refId: "REF_claude_x", oid: "\#(two)"}) { clientMutationId } }"#, operation: "MoveRef"),
+            body: graphQL(#"mutation MoveRef { updateRef(input: {refId: "REF_claude_c", oid: "\#(two)"}) { clientMutationId } }"#, operation: "MoveRef"),
             refusal: protected),
         Write(
             name: "updateRef to a clean commit", method: "POST", path: "/graphql",
-            body: graphQL(#"mutation MoveRef { updateRef(input: {refId: "REF_claude_x", oid: "\#(three)"}) { clientMutationId } }"#, operation: "MoveRef"),
+            body: graphQL(#"mutation MoveRef { updateRef(input: {refId: "REF_claude_c", oid: "\#(three)"}) { clientMutationId } }"#, operation: "MoveRef"),
             refusal: nil),
         Write(
             name: "createRef at a commit that changes a workflow", method: "POST", path: "/graphql",
@@ -156,7 +156,7 @@ struct ContentAPITests {
                 operation: "MergeBranches"), refusal: protected, environment: ["ALLOW_PR_MERGE": "true"]),
         Write(
             name: "mergePullRequest bringing an action change", method: "POST", path: "/graphql",
-            body: graphQL(#"mutation MergeBranches { mergePullRequest(input: {pullRequestId: "PR_2"}) { clientMutationId } }"#, operation: "MergeBranches"),
+            body: graphQL(#"mutation MergeBranches { mergePullRequest(input: {pullRequestId: "PR_3"}) { clientMutationId } }"#, operation: "MergeBranches"),
             refusal: "path '.github/actions/setup/action.yml' is protected (PROTECTED_PATHS)", environment: ["ALLOW_PR_MERGE": "true"]),
         Write(
             name: "a mutation with the agent's token in a variable", method: "POST", path: "/graphql",

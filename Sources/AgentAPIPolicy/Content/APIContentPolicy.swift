@@ -37,47 +37,50 @@ public struct APIContentPolicy: Sendable {
         return true
     }
 
-    /// The route's decision with the content rules applied.
+    /// The route's decision with the content rules applied (`APIDecision.refined(by:)`).
     func refine(_ route: APIDecision, _ request: APIRequest, segments: [String], facts: APIFacts) -> APIDecision {
         guard isActive, !request.isRead else { return route }
         if case .deny = route { return route }
+        return route.refined(by: decide(request, segments: segments, facts: facts))
+    }
+
+    /// The content rules' own decision on a write the route did not refuse.
+    private func decide(_ request: APIRequest, segments: [String], facts: APIFacts) -> APIDecision {
         if rules.scansSecrets, let body = request.body, let denial = heldSecret(in: body) { return .deny(denial) }
         if rules.scansSecrets, let denial = heldSecret(in: .string(segments.joined(separator: "/") + "?" + (request.query ?? "")), place: "the request's path")
         {
             return .deny(denial)
         }
-        if segments.count == 1, segments.word(0, is: "graphql") { return route }  // decided per field
-        if segments.word(0, is: "gists") { return route.merged(with: gist(request.body)) }
-        guard let (repository, rest) = APIPolicy.repositoryRoute(segments), let first = rest.first?.lowercased() else { return route }
+        if segments.count == 1, segments.word(0, is: "graphql") { return .allow }  // decided per field
+        if segments.word(0, is: "gists") { return gist(request.body) }
+        guard let (repository, rest) = APIPolicy.repositoryRoute(segments), let first = rest.first?.lowercased() else { return .allow }
         let method = request.method
         let body = request.body
-        let decision: APIDecision
         switch first {
         case "contents" where rest.count >= 2 && (method == "PUT" || method == "DELETE"):
-            decision = contents(path: rest.dropFirst().joined(separator: "/"), body: method == "PUT" ? body : nil)
+            return contents(path: rest.dropFirst().joined(separator: "/"), body: method == "PUT" ? body : nil)
         case "git" where rest.word(1, is: "refs") && method == "POST" && rest.count == 2:
-            decision = refCreation(repository, body, facts: facts)
+            return refCreation(repository, body, facts: facts)
         case "git" where rest.word(1, is: "refs") && method == "PATCH" && rest.count > 2:
-            decision = refUpdate(repository, ref: rest.dropFirst(2).joined(separator: "/"), body, facts: facts)
+            return refUpdate(repository, ref: rest.dropFirst(2).joined(separator: "/"), body, facts: facts)
         case "git" where rest.word(1, is: "blobs") && method == "POST":
-            decision = blob(body)
+            return blob(body)
         case "git" where rest.word(1, is: "trees") && method == "POST":
-            decision = tree(body)
+            return tree(body)
         case "merges" where method == "POST":
-            guard case .value(let base) = body.stringField("base"), case .value(let head) = body.stringField("head") else { return route }
-            decision = changes(.compare(repository, base: base, head: head), facts: facts)
+            guard case .value(let base) = body.stringField("base"), case .value(let head) = body.stringField("head") else { return .allow }
+            return changes(.compare(repository, base: base, head: head), facts: facts)
         case "releases" where (method == "POST" && rest.count == 1) || (method == "PATCH" && rest.count == 2):
             // A release may create its tag at any commit: workflows run from what that commit holds.
-            guard rules.checksPaths, case .value(let target) = body.stringField("target_commitish") else { return route }
-            guard let base = facts.defaultBranches[repository] else { return route.merged(with: .needs([.defaultBranch(repository)])) }
-            decision = target == base ? .allow : changes(.compare(repository, base: base, head: target), facts: facts)
+            guard rules.checksPaths, case .value(let target) = body.stringField("target_commitish") else { return .allow }
+            guard let base = facts.defaultBranches[repository] else { return .needs([.defaultBranch(repository)]) }
+            return target == base ? .allow : changes(.compare(repository, base: base, head: target), facts: facts)
         case "pulls" where method == "PUT" && rest.count == 3 && rest.word(2, is: "merge"):
-            guard let number = Int(rest[1]) else { return route }
-            decision = changes(.pullRequestFiles(repository, number: number), facts: facts)
+            guard let number = Int(rest[1]) else { return .allow }
+            return changes(.pullRequestFiles(repository, number: number), facts: facts)
         default:
-            return route
+            return .allow
         }
-        return route.merged(with: decision)
     }
 
     // MARK: - Routes

@@ -59,4 +59,17 @@ extension APIDecision {
         case (.allow, _): other
         }
     }
+
+    /// A route's decision refined by the content rules': a denial wins; the content rules'
+    /// lookups wait until the route's are answered, since a route that ends in a refusal needs
+    /// none of them, and its refusal names the rule that matters (`branch 'main' is protected`,
+    /// not a failed compare).
+    func refined(by content: APIDecision) -> APIDecision {
+        switch (self, content) {
+        case (.deny, _): self
+        case (_, .deny): content
+        case (.needs, _): self
+        case (.allow, _): content
+        }
+    }
 }

@@ -13,26 +13,27 @@ struct GitHubRules: ForwardingRules {
     let policy: APIPolicy
     let target: ProxyTarget
     let github: GitHubClient
+    /// The session's branches: API deletions and creations are recorded (`GitHubRules+Reach.swift`).
+    var ledger: BranchLedger?
 
     var socketName: String { "gh.sock" }
     var upstreamName: String { "GitHub" }
 
     /// Methods GitHub's API uses; anything else (`OPTIONS`, `TRACE`, `CONNECT`, WebDAV…) is refused.
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
-    /// More lookup rounds than any request needs (a pull request, then its branch).
-    static let maximumLookupRounds = 3
+    /// More lookup rounds than any request needs (a repository id, a pull request, then its
+    /// branch, then a deleted branch's tip or a re-created one's history; then what the content
+    /// rules ask once the route is settled: a ref's target, then GitHub's compare).
+    static let maximumLookupRounds = 6
 
     func screen(_ head: HTTPRequestHead, peer: PeerCredentials) -> Screening {
         func refuse(_ status: HTTPResponseStatus, _ message: String, _ code: String = "bad-request") -> Screening {
             .refuse(ProxyReply(status: status, message: message), code: code)
         }
         let origin: (path: String, query: String?)
-        switch RequestFraming.originForm(head.uri) {
+        switch RequestFraming.target(of: head, methods: Self.methods, upstreamName: upstreamName) {
         case .success(let value): origin = value
-        case .failure(let reply): return .refuse(reply, code: "bad-request")
-        }
-        guard Self.methods.contains(head.method.rawValue) else {
-            return refuse(.methodNotAllowed, "\(head.method.rawValue) is not a method the agent forwards to GitHub", "method-not-allowed")
+        case .failure(let refusal): return .refuse(refusal.reply, code: refusal.code)
         }
         let hosts = head.headers["host"]
         guard hosts.count <= 1 else { return refuse(.badRequest, "the request has more than one Host header") }
@@ -46,7 +47,7 @@ struct GitHubRules: ForwardingRules {
         if (head.method == .GET || head.method == .HEAD) && hasBody {
             return refuse(.badRequest, "a \(method) request cannot carry a body through the agent")
         }
-        if host == .web, let denial = ProxyRules.webDenial(method, origin.path) {
+        if host == .web, let denial = ProxyRules.webDenial(method, origin.path) ?? policy.webReadDenial(path: origin.path) {
             return .refuse(.denied(denial), code: denial.code.rawValue)
         }
         let inspects = policy.needsBody(method: method, path: origin.path)
@@ -75,17 +76,20 @@ struct GitHubRules: ForwardingRules {
     }
 
     func decide(_ request: ScreenedRequest, body: ByteBuffer?) -> ForwardingVerdict {
-        decide(request, body: body, facts: APIFacts(), round: 0)
+        if let reason = github.credential.unavailableReason {
+            return .refuse(ProxyReply(status: .serviceUnavailable, message: reason), code: "no-token")
+        }
+        return decide(request, body: body, facts: APIFacts(), round: 0)
     }
 
-    private func decide(_ request: ScreenedRequest, body: ByteBuffer?, facts: APIFacts, round: Int) -> ForwardingVerdict {
+    func decide(_ request: ScreenedRequest, body: ByteBuffer?, facts: APIFacts, round: Int) -> ForwardingVerdict {
         let method = request.method.rawValue
         let apiRequest =
             body.map { APIRequest(method: method, path: request.path, query: request.query, bodyBytes: $0.readableBytesView) }
             ?? APIRequest(method: method, path: request.path, query: request.query)
         switch policy.decide(apiRequest, facts: facts) {
         case .allow:
-            return .allow
+            return branchChanges(request, body: body, apiRequest: apiRequest, facts: facts, round: round)
         case .deny(let denial):
             return .refuse(.denied(denial), code: denial.code.rawValue)
         case .needs where round >= Self.maximumLookupRounds:

@@ -57,6 +57,9 @@ enum Screening: Sendable {
 /// The rules' answer about a request.
 enum ForwardingVerdict: Sendable {
     case allow
+    /// Allowed; once the response has ended, `observe` gets its status and the start of its body
+    /// (`ResponseObservation.maximumBody` bytes), to record what the request did (a branch it created).
+    case allowObserving(observe: @Sendable (_ status: Int, _ bodyPrefix: [UInt8]) -> Void)
     case refuse(ProxyReply, code: String)
     /// Facts must be looked up first; the closure does so and decides again.
     case lookUp(@Sendable () async -> ForwardingVerdict)
@@ -97,6 +100,28 @@ enum RequestFraming {
         }
         let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         return .success((String(parts[0]), parts.count > 1 ? String(parts[1]) : nil))
+    }
+
+    /// The origin-form target of a head whose method is one of `methods`, or the refusal.
+    static func target(of head: HTTPRequestHead, methods: Set<String>, upstreamName: String) -> Result<(path: String, query: String?), Refusal> {
+        let origin: (path: String, query: String?)
+        switch originForm(head.uri) {
+        case .success(let value): origin = value
+        case .failure(let reply): return .failure(Refusal(reply: reply, code: "bad-request"))
+        }
+        guard methods.contains(head.method.rawValue) else {
+            return .failure(
+                Refusal(
+                    reply: ProxyReply(status: .methodNotAllowed, message: "\(head.method.rawValue) is not a method the agent forwards to \(upstreamName)"),
+                    code: "method-not-allowed"))
+        }
+        return .success(origin)
+    }
+
+    /// A reply the rules chose, and its audit code.
+    struct Refusal: Error {
+        let reply: ProxyReply
+        let code: String
     }
 
     /// `Expect: 100-continue` (any other expectation is refused by the caller).
