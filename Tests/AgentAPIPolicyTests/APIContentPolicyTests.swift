@@ -58,7 +58,9 @@ struct APIContentPolicyTests {
         var facts = APIFacts()
         facts.content.answers[target] = .commit("a")
         let compare = ContentLookup.compare(repository, base: "a", head: "b")
-        #expect(policy.decide(update, facts: facts) == .needs([.content(compare)]))
+        let backward = ContentLookup.compare(repository, base: "b", head: "a")
+        #expect(policy.decide(update, facts: facts) == .needs([.content(compare), .content(backward)]))
+        facts.content.answers[backward] = .files(ChangedFiles(paths: [], isComplete: true))  // a fast-forward
         facts.content.answers[compare] = .files(ChangedFiles(paths: ["src/x.c", ".github/workflows/ci.yml"], isComplete: true))
         #expect(message(policy.decide(update, facts: facts)) == Self.protected)
         facts.content.answers[compare] = .files(ChangedFiles(paths: ["src/x.c"], isComplete: true))
@@ -111,6 +113,20 @@ struct APIContentPolicyTests {
         #expect(
             message(policy.decide(request("PUT", "/repos/o/r/contents/docs/x.md", body))) == "possible secret in 'docs/x.md' line 1: GitHub token (SECRET_SCAN)"
         )
+    }
+
+    @Test func aRefUpdateThatIsNotAFastForwardIsComparedBothWays() {
+        let update = request("PATCH", "/repos/o/r/git/refs/heads/claude/x", #"{"sha":"b"}"#)
+        var facts = APIFacts()
+        facts.content.answers[.refTarget(repository, ref: "heads/claude/x")] = .commit("a")
+        let forward = ContentLookup.compare(repository, base: "a", head: "b")
+        let backward = ContentLookup.compare(repository, base: "b", head: "a")
+        #expect(policy.decide(update, facts: facts) == .needs([.content(forward), .content(backward)]))
+        facts.content.answers[forward] = .files(ChangedFiles(paths: ["docs/x.md"], isComplete: true))
+        facts.content.answers[backward] = .files(ChangedFiles(paths: [".github/workflows/ci.yml"], isComplete: true))
+        #expect(message(policy.decide(update, facts: facts)) == Self.protected, "the update would undo the old commit's workflow change")
+        facts.content.answers[backward] = .files(ChangedFiles(paths: [], isComplete: true))
+        #expect(policy.decide(update, facts: facts) == .allow)
     }
 
     @Test(arguments: [

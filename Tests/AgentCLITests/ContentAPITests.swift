@@ -10,6 +10,7 @@ struct ContentAPITests {
     static let one = String(repeating: "1", count: 40)
     static let two = String(repeating: "2", count: 40)
     static let three = String(repeating: "3", count: 40)
+    static let four = String(repeating: "4", count: 40)
 
     struct Write: Sendable, CustomTestStringConvertible {
         let name: String
@@ -76,6 +77,9 @@ struct ContentAPITests {
             name: "ref update to a commit that does not", method: "PATCH", path: "/repos/o/app/git/refs/heads/claude/c", body: #"{"sha":"\#(three)"}"#,
             refusal: nil),
         Write(
+            name: "ref update that undoes the old commit's workflow change (not a fast-forward)", method: "PATCH",
+            path: "/repos/o/app/git/refs/heads/claude/c", body: #"{"sha":"\#(four)"}"#, refusal: protected),
+        Write(
             name: "ref creation at a commit that changes a workflow", method: "POST", path: "/repos/o/app/git/refs",
             body: #"{"ref":"refs/heads/claude/new","sha":"\#(two)"}"#, refusal: protected),
         Write(
@@ -101,6 +105,17 @@ struct ContentAPITests {
         Write(
             name: "an issue comment with the agent's token, JSON-escaped", method: "POST", path: "/repos/o/app/issues/7/comments",
             body: #"{"body":"\#(canary.unicodeScalars.map { String(format: "\\u%04x", $0.value) }.joined())"}"#,
+            refusal: "possible secret in the request body line 1: the agent's GitHub token (SECRET_SCAN)"),
+        Write(
+            name: "a pull request body with the agent's token, base64 (basic auth)", method: "POST", path: "/repos/o/app/pulls",
+            body: #"{"title":"t","head":"claude/x","base":"develop","body":"curl -H 'Authorization: Basic \#(base64("x-access-token:" + canary))'"}"#,
+            refusal: "possible secret in the request body line 1: the agent's GitHub token, base64-encoded (SECRET_SCAN)"),
+        Write(
+            name: "a pull request body with a well-known format (held secrets only)", method: "POST", path: "/repos/o/app/pulls",
+            body: #"{"title":"t","head":"claude/x","base":"develop","body":"rotate \#(key)"}"#, refusal: nil),
+        Write(
+            name: "an issue body with the agent's token in a key", method: "POST", path: "/repos/o/app/issues",
+            body: #"{"title":"t","body":"x","labels":{"\#(canary)":1}}"#,
             refusal: "possible secret in the request body line 1: the agent's GitHub token (SECRET_SCAN)"),
         Write(
             name: "an issue comment with a well-known format (held secrets only)", method: "POST", path: "/repos/o/app/issues/7/comments",
@@ -144,6 +159,10 @@ struct ContentAPITests {
             name: "updateRef to a clean commit", method: "POST", path: "/graphql",
             body: graphQL(#"mutation MoveRef { updateRef(input: {refId: "REF_claude_c", oid: "\#(three)"}) { clientMutationId } }"#, operation: "MoveRef"),
             refusal: nil),
+        Write(
+            name: "updateRef that undoes the old commit's workflow change", method: "POST", path: "/graphql",
+            body: graphQL(#"mutation MoveRef { updateRef(input: {refId: "REF_claude_c", oid: "\#(four)"}) { clientMutationId } }"#, operation: "MoveRef"),
+            refusal: protected),
         Write(
             name: "createRef at a commit that changes a workflow", method: "POST", path: "/graphql",
             body: graphQL(

@@ -109,8 +109,7 @@ public struct APIContentPolicy: Sendable {
         let name = ref.hasPrefix("refs/") ? String(ref.dropFirst(5)) : ref
         let target = ContentLookup.refTarget(repository, ref: name)
         guard case .commit(let old) = facts.content.answers[target] else { return .needs([.content(target)]) }
-        if old == sha { return .allow }
-        return changes(.compare(repository, base: old, head: sha), facts: facts)
+        return update(repository, from: old, to: sha, facts: facts)
     }
 
     private func blob(_ body: JSONValue?) -> APIDecision {
@@ -169,6 +168,16 @@ public struct APIContentPolicy: Sendable {
             return .allow
         case .some: return invalid("GitHub's answer to a lookup is not a list of files")
         }
+    }
+
+    /// A ref moved from `old` to `new`: refused when a protected path differs between them.
+    /// GitHub's compare lists what its head changed since the merge base, so both directions are
+    /// asked: `old...new` (what the update brings) and `new...old` (what it takes away, when it is
+    /// not a fast-forward: a workflow change that only the old commit has is undone too).
+    func update(_ repository: APIRepository, from old: String, to new: String, facts: APIFacts) -> APIDecision {
+        guard old != new else { return .allow }
+        return changes(.compare(repository, base: old, head: new), facts: facts)
+            .merged(with: changes(.compare(repository, base: new, head: old), facts: facts))
     }
 
     /// Scans content: the held secrets always, well-known formats unless the path is allowed.

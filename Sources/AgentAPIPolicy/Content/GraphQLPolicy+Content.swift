@@ -30,7 +30,7 @@ extension GraphQLPolicy {
             switch facts.content.answers[lookup] {
             case .none: return policy.rules.checksPaths ? .needs([.content(lookup)]) : .allow
             case .reference(let repository, _, let target):
-                return target == oid ? .allow : policy.changes(.compare(repository, base: target, head: oid), facts: facts)
+                return policy.update(repository, from: target, to: oid, facts: facts)
             case .some: return policy.invalid("'\(id.quotedInRefusal)' is not a ref")
             }
         case "updateRefs":
@@ -40,15 +40,13 @@ extension GraphQLPolicy {
                 for update in updates {
                     let fields = Optional(update)
                     guard case .value(let after) = fields.stringField("afterOid"), !after.allSatisfy({ $0 == "0" }) else { continue }
-                    let before: String
-                    if case .value(let oid) = fields.stringField("beforeOid"), !oid.allSatisfy({ $0 == "0" }) {
-                        before = oid
+                    if case .value(let before) = fields.stringField("beforeOid"), !before.allSatisfy({ $0 == "0" }) {
+                        decision = decision.merged(with: policy.update(repository, from: before, to: after, facts: facts))
                     } else if let defaultBranch {
-                        before = defaultBranch
+                        decision = decision.merged(with: policy.changes(.compare(repository, base: defaultBranch, head: after), facts: facts))
                     } else {
                         return policy.invalid("the repository has no default branch to compare the new ref with")
                     }
-                    decision = decision.merged(with: policy.changes(.compare(repository, base: before, head: after), facts: facts))
                 }
                 return decision
             }
