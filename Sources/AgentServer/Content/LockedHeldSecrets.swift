@@ -13,6 +13,9 @@ public final class LockedHeldSecrets: HeldSecretSource {
     /// One secret and its encodings.
     private struct Entry: Sendable {
         let secret: LockedSecret
+        /// The secret without surrounding white space (a key file's last newline), as it would
+        /// appear inside other content.
+        let exact: Range<Int>
         let kind: String
         let encoded: LockedSecret?
         let encodedForms: [Range<Int>]
@@ -20,10 +23,17 @@ public final class LockedHeldSecrets: HeldSecretSource {
         init(_ secret: LockedSecret, kind: String) {
             self.secret = secret
             self.kind = kind
+            let trimmed = secret.withUnsafeBytes { bytes in
+                let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+                let start = bytes.firstIndex { !isSpace($0) } ?? 0
+                let end = (bytes.lastIndex { !isSpace($0) }).map { $0 + 1 } ?? 0
+                return start < end ? start..<end : 0..<bytes.count
+            }
+            exact = trimmed
             var forms: [Range<Int>] = []
-            if HeldSecretForms.capacity(forSecretOf: secret.count) <= LockedSecret.capacity {
+            if HeldSecretForms.capacity(forSecretOf: trimmed.count) <= LockedSecret.capacity {
                 encoded = try? LockedSecret { (buffer: UnsafeMutableRawBufferPointer) throws(TokenError) -> Int in
-                    let ranges = secret.withUnsafeBytes { HeldSecretForms.write($0, into: buffer) }
+                    let ranges = secret.withUnsafeBytes { HeldSecretForms.write(UnsafeRawBufferPointer(rebasing: $0[trimmed]), into: buffer) }
                     forms = Array(ranges.dropFirst())
                     // The exact form is read from the secret itself: leave only the encodings here.
                     let exact = ranges.first?.count ?? 0
@@ -86,7 +96,8 @@ public final class LockedHeldSecrets: HeldSecretSource {
     private func lend<Result>(_ entries: [Entry], from index: Int, forms: [HeldSecretPatterns.Form], _ body: (HeldSecretPatterns) -> Result) -> Result {
         guard index < entries.count else { return body(HeldSecretPatterns(forms: forms)) }
         let entry = entries[index]
-        return entry.secret.withUnsafeBytes { exact in
+        return entry.secret.withUnsafeBytes { bytes in
+            let exact = UnsafeRawBufferPointer(rebasing: bytes[entry.exact])
             let withExact = forms + [HeldSecretPatterns.Form(bytes: exact, kind: entry.kind)]
             guard let encoded = entry.encoded else { return lend(entries, from: index + 1, forms: withExact, body) }
             return encoded.withUnsafeBytes { buffer in
