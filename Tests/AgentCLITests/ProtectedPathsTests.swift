@@ -32,6 +32,14 @@ struct ProtectedPathsTests {
             try await scenario.run("mv", ci, "docs/ci.yml")
             try await scenario.commitAll("move the workflow away")
         },
+        Touch(name: "rename into the folder", path: ".github/workflows/guide.yml") { scenario in
+            try await scenario.run("mv", "docs/guide.md", ".github/workflows/guide.yml")
+            try await scenario.commitAll("move a file among the workflows")
+        },
+        Touch(name: "an unrelated history (a root commit carries every path)", path: ".github/actions/setup/action.yml") { scenario in
+            try await scenario.run("checkout", "-q", "--orphan", "fresh")
+            try await scenario.commitAll("start over, workflows included")
+        },
         Touch(name: "mode change", path: ci) { scenario in
             try await scenario.run("update-index", "--chmod=+x", ci)
             try await scenario.run("commit", "-q", "-m", "make the workflow executable")
@@ -123,6 +131,28 @@ struct ProtectedPathsTests {
         let result = try await scenario.push("origin", "HEAD~1:refs/heads/claude/docs", "HEAD:claude/x")
         try await scenario.expectRefused(result, "claude/x", ContentScenario.protected(Self.ci))
         #expect(try await scenario.serverRef("refs/heads/claude/docs") == clean)
+    }
+
+    @Test func aTagAtACommitThatChangesAWorkflowIsRefusedLikeABranch() async throws {
+        let scenario = try await ContentScenario.start()
+        try scenario.write(Self.ci, "on: workflow_dispatch\n")
+        try await scenario.commitAll("workflow")
+        try await scenario.run("tag", "-a", "v9", "-m", "release")
+        let result = try await scenario.push("origin", "v9", "HEAD:refs/tags/v9-light")
+        #expect(result.stderr.contains("! [remote rejected] v9 -> v9 (\(ContentScenario.protected(Self.ci)))"), "\(result.output)")
+        #expect(result.stderr.contains("! [remote rejected] HEAD -> v9-light (\(ContentScenario.protected(Self.ci)))"), "\(result.output)")
+        #expect(try await scenario.serverRef("refs/tags/v9") == nil)
+        #expect(try await scenario.serverRef("refs/tags/v9-light") == nil)
+    }
+
+    @Test func theDefaultsProtectWorkflowsAndActionsAndStatusSaysSo() async throws {
+        let scenario = try await ContentScenario.start()
+        let status = try await scenario.git.agent.status()
+        #expect(status.stdout.contains("protected paths: .github/workflows/**, .github/actions/**"), "\(status.output)")
+        #expect(status.stdout.contains("secret scan: block"), "\(status.output)")
+        let json = try await scenario.git.agent.status(["--json"])
+        #expect(json.stdout.contains(#""policy_protected_paths":[".github/workflows/**",".github/actions/**"]"#), "\(json.output)")
+        #expect(json.stdout.contains(#""policy_secret_scan":"block""#), "\(json.output)")
     }
 
     @Test func anEmptyListTurnsTheRuleOff() async throws {

@@ -92,6 +92,17 @@ struct SecretScanTests {
         try await scenario.expectRefused(result, "claude/x", "possible secret in commit \(commit) line 8: AWS access key ID (SECRET_SCAN)")
     }
 
+    @Test func anAnnotatedTagIsScannedAsSent() async throws {
+        let scenario = try await ContentScenario.start()
+        let key = SecretSamples.all[11]
+        try await scenario.run("tag", "-a", "v1", "-m", "release\n\ndeploy with \(key.truePositive)")
+        let tag = try await scenario.run("rev-parse", "--short=12", "v1")
+        let result = try await scenario.push("origin", "v1")
+        #expect(result.stderr.contains("! [remote rejected] v1 -> v1 (possible secret in tag \(tag) line 8: GitLab token (SECRET_SCAN))"), "\(result.output)")
+        #expect(try await scenario.serverRef("refs/tags/v1") == nil)
+        expectNothingSecret(scenario, result, secrets: [key.truePositive])
+    }
+
     @Test func namesAreContentToo() async throws {
         let scenario = try await ContentScenario.start()
         let key = SecretSamples.all[10].truePositive
