@@ -115,6 +115,20 @@ struct APIContentPolicyTests {
         )
     }
 
+    @Test func aForkSyncComparesWithTheParentsBranch() {
+        let sync = request("POST", "/repos/o/r/merge-upstream", #"{"branch":"develop"}"#)
+        let parent = ContentLookup.forkParent(repository)
+        #expect(policy.decide(sync) == .needs([.content(parent)]))
+        var facts = APIFacts()
+        facts.content.answers[parent] = .repository(.named(owner: "up", name: "r"), defaultBranch: "main")
+        let compare = ContentLookup.compare(repository, base: "develop", head: "up:develop")
+        #expect(policy.decide(sync, facts: facts) == .needs([.content(compare)]))
+        facts.content.answers[compare] = .files(ChangedFiles(paths: [".github/workflows/ci.yml"], isComplete: true))
+        #expect(message(policy.decide(sync, facts: facts)) == Self.protected)
+        facts.content.answers[parent] = .other
+        #expect(policy.decide(sync, facts: facts) == .allow, "not a fork: nothing to bring")
+    }
+
     @Test func aRefUpdateThatIsNotAFastForwardIsComparedBothWays() {
         let update = request("PATCH", "/repos/o/r/git/refs/heads/claude/x", #"{"sha":"b"}"#)
         var facts = APIFacts()

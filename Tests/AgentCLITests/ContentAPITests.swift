@@ -149,6 +149,15 @@ struct ContentAPITests {
             name: "a release that creates its tag at a commit that changes a workflow", method: "POST", path: "/repos/o/app/releases",
             body: #"{"tag_name":"v9","target_commitish":"\#(two)"}"#, refusal: protected),
         Write(
+            name: "a fork synced with its upstream that changed a workflow", method: "POST", path: "/repos/o/fork/merge-upstream",
+            body: #"{"branch":"claude/x"}"#, refusal: protected),
+        Write(
+            name: "a fork synced with its upstream that changed documentation", method: "POST", path: "/repos/o/fork/merge-upstream",
+            body: #"{"branch":"claude/docs"}"#, refusal: nil),
+        Write(
+            name: "a fork synced on a branch that is not a ref name (refused before any lookup)", method: "POST", path: "/repos/o/fork/merge-upstream",
+            body: #"{"branch":"claude/x:y"}"#, refusal: "'claude/x:y' is not a valid ref name (it contains ':')"),
+        Write(
             name: "a merge whose head is not a revision", method: "POST", path: "/repos/o/app/merges", body: #"{"base":"claude/x","head":"../../user"}"#,
             refusal: "the request is refused: '../../user' is not a branch, tag or commit the agent can compare"),
         Write(

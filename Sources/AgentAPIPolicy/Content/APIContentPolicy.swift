@@ -70,6 +70,9 @@ public struct APIContentPolicy: Sendable {
         case "merges" where method == "POST":
             guard case .value(let base) = body.stringField("base"), case .value(let head) = body.stringField("head") else { return .allow }
             return changes(.compare(repository, base: base, head: head), facts: facts)
+        case "merge-upstream" where method == "POST" && rest.count == 1:
+            guard rules.checksPaths, case .value(let branch) = body.stringField("branch") else { return .allow }
+            return forkSync(repository, branch: branch, facts: facts)
         case "releases" where (method == "POST" && rest.count == 1) || (method == "PATCH" && rest.count == 2):
             // A release may create its tag at any commit: workflows run from what that commit holds.
             guard rules.checksPaths, case .value(let target) = body.stringField("target_commitish") else { return .allow }
@@ -152,7 +155,7 @@ public struct APIContentPolicy: Sendable {
     /// The files a lookup lists: refused when one is protected, or when the list is incomplete.
     func changes(_ lookup: ContentLookup, facts: APIFacts) -> APIDecision {
         guard rules.checksPaths else { return .allow }
-        if case .compare(_, let base, let head) = lookup, let bad = [base, head].first(where: { !Self.isRevision($0) }) {
+        if case .compare(_, let base, let head) = lookup, let bad = [base, head].first(where: { !Self.isComparable($0) }) {
             return invalid("'\(bad.quotedInRefusal)' is not a branch, tag or commit the agent can compare")
         }
         switch facts.content.answers[lookup] {
@@ -167,6 +170,19 @@ public struct APIContentPolicy: Sendable {
             }
             return .allow
         case .some: return invalid("GitHub's answer to a lookup is not a list of files")
+        }
+    }
+
+    /// `merge-upstream` brings the parent repository's `branch` into the fork's: what the parent's
+    /// branch changed since the two met (GitHub's compare across the fork network,
+    /// `BRANCH...PARENT_OWNER:BRANCH`), as a push of those commits would be judged.
+    private func forkSync(_ repository: APIRepository, branch: String, facts: APIFacts) -> APIDecision {
+        let parent = ContentLookup.forkParent(repository)
+        switch facts.content.answers[parent] {
+        case .none: return .needs([.content(parent)])
+        case .repository(.named(let owner, _), _): return changes(.compare(repository, base: branch, head: owner + ":" + branch), facts: facts)
+        case .other: return .allow  // not a fork: GitHub has nothing to merge
+        case .some: return invalid("GitHub's answer about the fork's parent is not a repository")
         }
     }
 
@@ -226,6 +242,18 @@ public struct APIContentPolicy: Sendable {
             return false
         }
         return text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !"~^:?*[\\@{}%#".utf8.contains($0) }
+    }
+
+    /// A revision, or `OWNER:revision` (another repository of the fork network, as compare takes
+    /// it), `OWNER` a GitHub login.
+    static func isComparable(_ text: String) -> Bool {
+        guard let colon = text.firstIndex(of: ":") else { return isRevision(text) }
+        let owner = text[..<colon]
+        return !owner.isEmpty && owner.utf8.count <= 39
+            && owner.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == UInt8(ascii: "-")
+            }
+            && isRevision(String(text[text.index(after: colon)...]))
     }
 
     func invalid(_ why: String) -> APIDecision {

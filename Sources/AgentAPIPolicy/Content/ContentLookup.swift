@@ -4,12 +4,15 @@ import AgentPolicy
 /// (`APILookup.content`), answered by the proxy with the agent's token.
 public enum ContentLookup: Hashable, Sendable {
     /// `GET /repos/O/R/compare/BASE...HEAD`: the files HEAD changes since its merge base with
-    /// BASE (GitHub lists at most 300).
+    /// BASE (GitHub lists at most 300). HEAD may be `OWNER:REF` in another repository of the fork
+    /// network.
     case compare(APIRepository, base: String, head: String)
     /// `GET /repos/O/R/git/ref/REF`: the commit a ref points at now.
     case refTarget(APIRepository, ref: String)
     /// `GET /repos/O/R/pulls/N/files`: the files a pull request changes (pages of 100).
     case pullRequestFiles(APIRepository, number: Int)
+    /// `GET /repos/O/R`: the repository a fork was made from (`parent`), for `merge-upstream`.
+    case forkParent(APIRepository)
     /// GraphQL `node(id:)` of a repository: its `owner/name` and default branch.
     case repositoryNode(id: String)
     /// GraphQL `node(id:)` of a ref: its repository, full name and target commit.

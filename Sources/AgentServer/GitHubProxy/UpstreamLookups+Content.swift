@@ -32,6 +32,11 @@ extension UpstreamLookups {
                 if files.count < 100 { return .files(ChangedFiles(paths: paths, isComplete: true)) }
             }
             return .files(ChangedFiles(paths: paths, isComplete: false))
+        case .forkParent(let repository):
+            let json = try await fetch(repository.path)
+            guard let parent = json["parent"] else { return .other }
+            guard let named = Self.repository(parent["full_name"]) else { throw .lookup("the parent of \(repository) has no name") }
+            return .repository(named, defaultBranch: parent["default_branch"]?.string)
         case .repositoryNode(let id):
             let node = try await contentNode(id, "... on Repository { nameWithOwner defaultBranchRef { name } }")
             guard node["__typename"]?.string == "Repository" else { return .other }
@@ -72,13 +77,14 @@ extension UpstreamLookups {
         return .named(owner: String(parts[0]), name: String(parts[1]))
     }
 
-    /// A ref name or commit for a URL path: `/` kept, anything outside `[A-Za-z0-9._~/-]` escaped.
+    /// A ref name or commit for a URL path: `/` and `:` (`OWNER:REF`; no ref name holds one) kept,
+    /// anything outside `[A-Za-z0-9._~/:-]` escaped.
     static func escaped(_ text: String) -> String {
         var result = ""
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"), UInt8(ascii: "-"):
+                UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"), UInt8(ascii: "-"), UInt8(ascii: ":"):
                 result.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 result += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
