@@ -113,6 +113,17 @@ struct ProtectedPathsTests {
         try await scenario.expectLanded(result, "claude/x")
     }
 
+    /// A fork's pull request lives in the upstream under refs/pull/N/head: not on any branch, so
+    /// pushing its commit to a branch is judged like any new commit.
+    @Test func aCommitOnlyAPullRequestRefHoldsIsNew() async throws {
+        let scenario = try await ContentScenario.start()
+        try scenario.write(Self.ci, "on: push\njobs: {exfiltrate: {}}\n")
+        try await scenario.commitAll("a workflow from a fork")
+        try await scenario.pushDirectly("HEAD:refs/pull/1/head")
+        let result = try await scenario.push("origin", "HEAD:claude/x")
+        try await scenario.expectRefused(result, "claude/x", ContentScenario.protected(Self.ci))
+    }
+
     @Test func anotherLetterCaseIsAnotherPathAndLands() async throws {
         let scenario = try await ContentScenario.start()
         try scenario.write(".GitHub/workflows/ci.yml", "on: push\n")

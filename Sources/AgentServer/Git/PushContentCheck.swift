@@ -24,7 +24,10 @@ struct PushContentCheck: Sendable {
             return (index, id)
         }
         guard !pushed.isEmpty else { return (entries, nil) }
-        let remote = Array(Set(advertised.values))
+        // What the upstream already has is what its branches and tags hold: a commit reachable
+        // only from another ref it advertises (`refs/pull/N/head`, a fork's pull request) is
+        // judged as new, since pushing it to a branch publishes it there.
+        let remote = Array(Set(advertised.filter { $0.key.hasPrefix("refs/heads/") || $0.key.hasPrefix("refs/tags/") }.values))
         let names = pushed.map { Array(entries[$0.0].fullName.utf8) }
         let result = held.withPatterns { patterns in
             Result { () throws(PushRefusal) -> (ContentInspection, [SecretFinding?]) in
