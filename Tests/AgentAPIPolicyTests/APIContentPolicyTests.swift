@@ -115,6 +115,21 @@ struct APIContentPolicyTests {
         )
     }
 
+    @Test func anAllowedPathMustBeAllowedAsGitHubMayNormaliseItToo() throws {
+        let rules = ContentRules(protectedPaths: [], secretScanAllow: [try PathPattern("test/fixtures/**")])
+        let allowing = APIPolicy(refs: RefPolicy(settings: .defaults), settings: APISettings(), content: APIContentPolicy(rules: rules, held: nil))
+        let content = Data("k=\(SecretSamples.all[0].truePositive)\n".utf8).base64EncodedString()
+        func commit(_ path: String) throws -> APIDecision {
+            let query =
+                #"mutation { createCommitOnBranch(input: {branch: {branchName: "claude/x"}, message: {headline: "m"}, expectedHeadOid: "a", fileChanges: {additions: [{path: "\#(path)", contents: "\#(content)"}]}}) { commit { oid } } }"#
+            let body = "{\"query\":\(String(decoding: try JSONEncoder().encode(query), as: UTF8.self))}"
+            return allowing.decide(request("POST", "/graphql", body))
+        }
+        #expect(try commit("test/fixtures/keys.env") == .allow)
+        let escaped = "test/fixtures/../../config/prod.env"
+        #expect(try message(commit(escaped)) == "possible secret in '\(escaped)' line 1: GitHub token (SECRET_SCAN)")
+    }
+
     @Test func aForkSyncComparesWithTheParentsBranch() {
         let sync = request("POST", "/repos/o/r/merge-upstream", #"{"branch":"develop"}"#)
         let parent = ContentLookup.forkParent(repository)

@@ -199,7 +199,7 @@ public struct APIContentPolicy: Sendable {
     /// Scans content: the held secrets always, well-known formats unless the path is allowed.
     func scan(_ bytes: [UInt8], path: String?, place: String) -> APIDecision {
         guard rules.scansSecrets else { return .allow }
-        let formats = path.map { rules.scansFormats(at: $0.utf8) } ?? true
+        let formats = path.map { rules.scansFormats(atRequested: $0) } ?? true
         let result = withScanner(formats: formats) { scanner in bytes.withUnsafeBytes { scanner.scan($0) } }
         if let held = result.held { return .deny(ContentDenial.secret(held, in: place)) }
         if let format = result.format, rules.secretScan == .block { return .deny(ContentDenial.secret(format, in: place)) }

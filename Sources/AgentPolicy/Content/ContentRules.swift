@@ -87,6 +87,14 @@ public struct ContentRules: Hashable, Sendable {
         return segments.joined(separator: "/")
     }
 
+    /// Whether well-known formats are searched for in content at a path a client named in an API
+    /// request: unless the path is allowed both as given and as GitHub may normalise it
+    /// (`test/fixtures/../../config/prod.env` is not a fixture).
+    public func scansFormats(atRequested path: String) -> Bool {
+        guard let normalized = Self.normalized(path) else { return scansFormats(at: path.utf8) }
+        return scansFormats(at: path.utf8) || scansFormats(at: normalized.utf8)
+    }
+
     /// Whether well-known formats are searched for in content at `path`.
     public func scansFormats(at path: some Collection<UInt8>) -> Bool {
         guard secretScan != .off else { return false }
