@@ -84,6 +84,21 @@ struct SecretScannerTests {
         }
     }
 
+    /// The scanner attempts a match only where a pair of bytes can start one: a held secret with
+    /// any one byte escaped (the first, the second, …) is still found, and so is one that ends the
+    /// text, and a format there.
+    @Test(arguments: 0..<4)
+    func oneEscapedByteAnywhereAndTheEndOfTheTextAreCovered(_ position: Int) {
+        let plain = String(decoding: Self.secret, as: UTF8.self)
+        let escaped = Self.secret.enumerated().map { $0.offset == position ? String(format: "%%%02X", $0.element) : String(UnicodeScalar($0.element)) }
+            .joined()
+        withHeld { scanner in
+            #expect(scanner.firstFinding(in: "t=" + escaped)?.isHeld == true, "\(escaped)")
+            #expect(scanner.firstFinding(in: plain)?.isHeld == true)
+        }
+        #expect(formats.firstFinding(in: SecretSamples.all[position].truePositive)?.kind == SecretSamples.all[position].kind)
+    }
+
     @Test func heldSecretsComeFirstAtTheSamePlaceAndBothAreReported() {
         let token = "gh" + "p_" + SecretSamples.characters(36)
         let bytes = Array(token.utf8)

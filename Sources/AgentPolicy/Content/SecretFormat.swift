@@ -19,8 +19,11 @@ public enum SecretFormat: String, CaseIterable, Hashable, Sendable {
     case pyPIToken = "PyPI token"
     case huggingFaceToken = "Hugging Face token"
 
-    /// The bytes that can start a match (the scanner checks only where one of them is).
-    static let startBytes: Set<UInt8> = Set("ghsSxaArnp-".utf8)
+    /// The two bytes that can start a match, one per case of `match` (the scanner attempts a
+    /// match only where a pair of them is).
+    static let startPairs = [
+        "gh", "gi", "gl", "sk", "rk", "AK", "AS", "AB", "AC", "AI", "aw", "aW", "Aw", "AW", "se", "sE", "Se", "SE", "xo", "ho", "hf", "np", "py", "--",
+    ]
 
     /// The format whose token starts at `start`, if one does.
     static func match(_ text: UnsafeRawBufferPointer, at start: Int) -> SecretFormat? {

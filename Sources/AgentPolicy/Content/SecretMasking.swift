@@ -10,11 +10,10 @@ public enum SecretMasking {
     public static func mask(_ text: String) -> String {
         var bytes = Array(text.utf8)
         let masked = bytes.withUnsafeBytes { buffer -> [(Int, Int)] in
-            let scanner = SecretScanner(scansFormats: true, held: .none)
             var ranges: [(Int, Int)] = []
             var index = 0
             while index < buffer.count {
-                guard scanner.startsFormat(buffer[index]), let format = SecretFormat.match(buffer, at: index) else {
+                guard SecretScanner.formatMayStart(buffer, at: index), let format = SecretFormat.match(buffer, at: index) else {
                     index += 1
                     continue
                 }

@@ -20,26 +20,53 @@ public struct SecretFinding: Hashable, Sendable {
 /// Held forms are compared with `%XX` escapes read as the bytes they stand for, so a secret
 /// `%`-encoded in full or in part is found too.
 ///
-/// - Complexity: O(n) for n bytes, with a constant bounded by the longest form (every match is
-///   attempted only where a byte that can start one is).
+/// - Complexity: O(n) for n bytes, with a constant bounded by the longest form: a match is
+///   attempted only where the two bytes there can start one (a table of the 65,536 byte pairs,
+///   so that common letters alone do not start an attempt).
 public struct SecretScanner {
     public let scansFormats: Bool
     public let held: HeldSecretPatterns
-    /// Bit 0: a format can start with this byte; bit 1: a held form can (or `%`).
-    private let starts: [UInt8]
+    /// For each pair of bytes (first << 8 | second; the last byte pairs with 0): whether a held
+    /// form can start there, `%XX` escapes included. Empty without held forms.
+    private let heldPairs: [Bool]
 
     public init(scansFormats: Bool, held: HeldSecretPatterns) {
         self.scansFormats = scansFormats
         self.held = held
-        var starts = [UInt8](repeating: 0, count: 256)
-        if scansFormats { for byte in SecretFormat.startBytes { starts[Int(byte)] |= 1 } }
-        for form in held.forms { starts[Int(form.bytes[0])] |= 2 }
-        if !held.forms.isEmpty { starts[Int(UInt8(ascii: "%"))] |= 2 }
-        self.starts = starts
+        guard !held.forms.isEmpty else {
+            heldPairs = []
+            return
+        }
+        var pairs = [Bool](repeating: false, count: 1 << 16)
+        let percent = Int(UInt8(ascii: "%"))
+        for form in held.forms {
+            let first = Int(form.bytes[0])
+            if form.bytes.count > 1 {
+                pairs[first << 8 | Int(form.bytes[1])] = true
+                pairs[first << 8 | percent] = true  // the second byte escaped
+            } else {
+                for second in 0..<256 { pairs[first << 8 | second] = true }
+            }
+        }
+        // The first byte escaped: `%` and a hex digit.
+        for digit in "0123456789abcdefABCDEF".utf8 { pairs[percent << 8 | Int(digit)] = true }
+        heldPairs = pairs
     }
 
-    /// Whether a well-known format may start with `byte`.
-    func startsFormat(_ byte: UInt8) -> Bool { starts[Int(byte)] & 1 != 0 }
+    /// For each pair of bytes: whether a well-known format can start there (`SecretFormat.startPairs`).
+    static let formatPairs: [Bool] = {
+        var pairs = [Bool](repeating: false, count: 1 << 16)
+        for pair in SecretFormat.startPairs {
+            let bytes = Array(pair.utf8)
+            pairs[Int(bytes[0]) << 8 | Int(bytes[1])] = true
+        }
+        return pairs
+    }()
+
+    /// Whether a well-known format may start at `index` of `text`.
+    static func formatMayStart(_ text: UnsafeRawBufferPointer, at index: Int) -> Bool {
+        index + 1 < text.count && formatPairs[Int(text[index]) << 8 | Int(text[index + 1])]
+    }
 
     /// Whether the scan would look for anything at all.
     public var isActive: Bool { scansFormats || !held.forms.isEmpty }
@@ -55,20 +82,36 @@ public struct SecretScanner {
         var found: [SecretFinding] = []
         var lines = 1
         var counted = 0
-        starts.withUnsafeBufferPointer { table in
-            var index = 0
-            while index < text.count {
-                let flags = table[Int(text[index])]
-                if flags != 0, let kind = match(text, at: index, flags: flags) {
-                    lines += Self.newlines(in: text, from: counted, to: index)
-                    counted = index
-                    found.append(SecretFinding(kind: kind.name, line: lines, isHeld: kind.isHeld))
-                    if found.count >= limit { return }
-                }
-                index += 1
-            }
+        withCandidates(in: text, heldWanted: { true }, formatsWanted: { true }) { index, flags in
+            guard let kind = match(text, at: index, flags: flags) else { return true }
+            lines += Self.newlines(in: text, from: counted, to: index)
+            counted = index
+            found.append(SecretFinding(kind: kind.name, line: lines, isHeld: kind.isHeld))
+            return found.count < limit
         }
         return found
+    }
+
+    /// Calls `body` with each index where a held form (flag 2) or a format (flag 1) may start,
+    /// among those still wanted, until it returns `false`.
+    private func withCandidates(
+        in text: UnsafeRawBufferPointer, heldWanted: () -> Bool, formatsWanted: () -> Bool, _ body: (Int, UInt8) -> Bool
+    ) {
+        let count = text.count
+        Self.formatPairs.withUnsafeBufferPointer { formatPairs in
+            heldPairs.withUnsafeBufferPointer { heldPairs in
+                let checksHeld = !heldPairs.isEmpty
+                var index = 0
+                while index < count {
+                    let pair = Int(text[index]) << 8 | (index + 1 < count ? Int(text[index + 1]) : 0)
+                    var flags: UInt8 = 0
+                    if scansFormats, formatPairs[pair], formatsWanted() { flags |= 1 }
+                    if checksHeld, heldPairs[pair], heldWanted() { flags |= 2 }
+                    if flags != 0, !body(index, flags) { return }
+                    index += 1
+                }
+            }
+        }
     }
 
     /// The first held secret and the first well-known format in `text`, in one pass that stops
@@ -79,25 +122,16 @@ public struct SecretScanner {
         var format: SecretFinding?
         var lines = 1
         var counted = 0
-        starts.withUnsafeBufferPointer { table in
-            var index = 0
-            while index < text.count {
-                var flags = table[Int(text[index])]
-                if held != nil { flags &= ~2 }
-                if format != nil { flags &= ~1 }
-                if flags != 0 {
-                    let heldKind = flags & 2 != 0 ? match(text, at: index, flags: 2) : nil
-                    let formatKind = flags & 1 != 0 ? match(text, at: index, flags: 1) : nil
-                    if heldKind != nil || formatKind != nil {
-                        lines += Self.newlines(in: text, from: counted, to: index)
-                        counted = index
-                    }
-                    if let heldKind { held = SecretFinding(kind: heldKind.name, line: lines, isHeld: true) }
-                    if let formatKind { format = SecretFinding(kind: formatKind.name, line: lines, isHeld: false) }
-                    if held != nil, format != nil || !scansFormats { return }
-                }
-                index += 1
+        withCandidates(in: text, heldWanted: { held == nil }, formatsWanted: { format == nil }) { index, flags in
+            let heldKind = flags & 2 != 0 ? match(text, at: index, flags: 2) : nil
+            let formatKind = flags & 1 != 0 ? match(text, at: index, flags: 1) : nil
+            if heldKind != nil || formatKind != nil {
+                lines += Self.newlines(in: text, from: counted, to: index)
+                counted = index
             }
+            if let heldKind { held = SecretFinding(kind: heldKind.name, line: lines, isHeld: true) }
+            if let formatKind { format = SecretFinding(kind: formatKind.name, line: lines, isHeld: false) }
+            return !(held != nil && (format != nil || !scansFormats))
         }
         return (held, format)
     }
