@@ -120,19 +120,20 @@ enum ContentBenchmark {
                 file[mode, default: []].append(fileTime)
             }
         }
-        func line(_ name: String, _ times: [String: [Double]], _ mode: String) -> ReportLine {
+        // The goal (≤ 10 % added) is for the 1,000 commits; a 50 MB blob shows the read and scan cost.
+        func line(_ name: String, _ times: [String: [Double]], _ mode: String, hasGoal: Bool = true) -> ReportLine {
             let value = Measure.median(times[mode] ?? [])
             let baseline = Measure.median(times["off"] ?? [])
             let ratio = value / baseline
             return ReportLine(
                 name: name, value: "\(Measure.format(value, 2)) s", baseline: "\(Measure.format(baseline, 2)) s (rules off)",
-                ratio: Measure.format(ratio, 2), goal: "≤ 1.10", met: ratio <= 1.10)
+                ratio: Measure.format(ratio, 2), goal: hasGoal ? "≤ 1.10" : "–", met: hasGoal ? ratio <= 1.10 : nil)
         }
         return [
             line("push of 1,000 new commits, SECRET_SCAN=block alone vs both off (median of 3)", commits, "scan"),
             line("push of 1,000 new commits, PROTECTED_PATHS + SECRET_SCAN on vs off (median of 3)", commits, "on"),
-            line("push of one 50 MB text file, SECRET_SCAN=block alone vs both off (median of 3)", file, "scan"),
-            line("push of one 50 MB text file, rules on vs off (median of 3)", file, "on"),
+            line("push of one 50 MB text file, SECRET_SCAN=block alone vs both off (median of 3)", file, "scan", hasGoal: false),
+            line("push of one 50 MB text file, rules on vs off (median of 3)", file, "on", hasGoal: false),
         ]
     }
 }
