@@ -63,28 +63,39 @@ struct HeldSecretsTests {
             #expect(try await scenario.git.reference("refs/heads/claude/leak", in: "o/app") == nil, sourceLocation: sourceLocation)
         }
 
-        // Tokens are read when they are pushed: under load more than one renewal may pass.
-        let current = try #require(scenario.app.mints.last).token
-        let minted = scenario.app.mints.count
-        let exact = try await push("token.env", "# env\nGH_TOKEN=\(current)\n")
+        // The token the agent sends now (a minted token is installed a moment after GitHub answers).
+        func tokenInUse() async throws -> String {
+            let read = try await scenario.gh.gh(["api", "repos/o/app"])
+            #expect(read.status == 0, "\(read.output)")
+            let header = try #require(scenario.github.requests.last { $0.uri == "/repos/o/app" }?.header("Authorization"))
+            return String(header.dropFirst("token ".count))
+        }
+        let first = try await tokenInUse()
+        let exact = try await push("token.env", "# env\nGH_TOKEN=\(first)\n")
         try await expectRefused(exact, Self.refusal("config/token.env", line: 2, "the agent's GitHub token"))
 
         // Wait for a renewal (the fixture's clock, not a duration the test assumes).
         let deadline = ContinuousClock.now + .seconds(120)
-        while scenario.app.mints.count == minted, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
-        let mints = scenario.app.mints.map(\.token)
-        try #require(mints.count > minted, "the token was renewed")
-        let basic = Data("x-access-token:\(mints[mints.count - 1])".utf8).base64EncodedString()
+        var second = first
+        while second == first, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(500))
+            second = try await tokenInUse()
+        }
+        #expect(second != first, "the token was renewed")
+        let basic = Data("x-access-token:\(second)".utf8).base64EncodedString()
         let renewed = try await push("basic.env", "# env\n\nAUTH=Basic \(basic)\n")
         try await expectRefused(renewed, Self.refusal("config/basic.env", line: 3, "the agent's GitHub token, base64-encoded"))
-        let older = try await push("older.env", "TOKEN=\(mints[mints.count - 2])\n")
-        try await expectRefused(older, Self.refusal("config/older.env", line: 1, "the agent's GitHub token"))
+        // The token minted just before it (still kept: tokens are held until four renewals later).
+        let mints = scenario.app.mints.map(\.token)
+        let older = try #require(mints.firstIndex(of: second).flatMap { $0 > 0 ? mints[$0 - 1] : nil })
+        let olderPush = try await push("older.env", "TOKEN=\(older)\n")
+        try await expectRefused(olderPush, Self.refusal("config/older.env", line: 1, "the agent's GitHub token"))
 
         // The key as it sits in a file, without its last newline.
         let key = try String(contentsOfFile: FixtureGitHubApp.privateKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let copied = try await push("app.pem", "# the App's key\n\(key)")
         try await expectRefused(copied, Self.refusal("config/app.pem", line: 2, "the GitHub App's private key"))
-        try scenario.expectNoSecrets(exact, renewed, older, copied)
+        try scenario.expectNoSecrets(exact, renewed, olderPush, copied)
         #expect(!(renewed.output + scenario.agent.allOutput).contains(basic))
     }
 }
