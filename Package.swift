@@ -67,7 +67,10 @@ let package = Package(
         ),
 
         // Test support and tests
-        .executableTarget(name: "fixture-servers", dependencies: ["AgentTestSupport"]),
+        .executableTarget(
+            name: "fixture-servers",
+            dependencies: ["AgentTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "agent-benchmarks",
             dependencies: [

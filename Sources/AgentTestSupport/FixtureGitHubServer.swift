@@ -44,11 +44,13 @@ public final class FixtureGitHubServer: Sendable {
     /// How many connections clients have opened so far.
     public var connectionsAccepted: Int { recorder.connections.withLock { $0 } }
 
-    /// - Parameter tls: serve https with the fixture certificate for `localhost` (Fixtures/tls).
-    public init(tls: Bool = false) async throws {
+    /// - Parameters:
+    ///   - tls: serve https with the fixture certificate for `localhost` (Fixtures/tls).
+    ///   - recordingTo: a file that gets one JSON line per request (`RecordedHTTPRequest`).
+    public init(tls: Bool = false, recordingTo path: String? = nil) async throws {
         struct Routes: Decodable { let routes: [Route] }
         let routes = try JSONDecoder().decode(Routes.self, from: FixturePaths.data("github-api/routes.json")).routes
-        let recorder = Recorder()
+        let recorder = Recorder(file: try path.map { try RequestRecorder(file: $0) })
         let context: NIOSSLContext? =
             tls
             ? try NIOSSLContext(
@@ -78,12 +80,21 @@ public final class FixtureGitHubServer: Sendable {
     public func shutdown() async {
         try? await channel.close()
     }
+
+    /// The operation a GraphQL request body names (`operationName`, or its first named operation).
+    public static func operationName(_ body: Data) -> String? { FixtureHandler.operationName(body) }
 }
 
 /// The requests received so far, shared by the connections' handlers.
 final class Recorder: Sendable {
     let requests = Mutex<[FixtureGitHubServer.Request]>([])
     let connections = Mutex(0)
+    /// Where requests are also written, for a test in another process.
+    let file: RequestRecorder?
+
+    init(file: RequestRecorder? = nil) {
+        self.file = file
+    }
 }
 
 final class FixtureHandler: ChannelInboundHandler {
@@ -119,6 +130,7 @@ final class FixtureHandler: ChannelInboundHandler {
                 bodyByteCount: bodyCount, bodyPrefix: bodyPrefix
             )
             recorder.requests.withLock { $0.append(request) }
+            _ = recorder.file?.record(RecordedHTTPRequest(method: request.method, uri: request.uri, headers: request.headers, body: bodyPrefix))
             respond(context: context, to: head)
         }
     }
