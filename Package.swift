@@ -63,7 +63,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "agent-status",
-            dependencies: ["AgentClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["AgentClient", "AgentSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Test support and tests

@@ -21,7 +21,14 @@ struct AgentStatus: ParsableCommand {
     @Option(help: "Seconds to wait for the agent.")
     var timeout: Int = 10
 
+    @Flag(help: "Print only which Anthropic credential the agent holds: api-key, oauth-token or none.")
+    var anthropicCredential = false
+
+    @Flag(help: "Read the agent's log on standard input and print it for a person (./run.sh --logs).")
+    var formatLog = false
+
     func run() throws {
+        if formatLog { return LogPrinter.printStandardInput() }
         let path = AgentEndpoint.gitSocketPath(override: socketDirectory)
         let reply: Frame
         do {
@@ -35,6 +42,7 @@ struct AgentStatus: ParsableCommand {
             StatusReport.fail("the command agent at \(path) refused: \(reply[Wire.Key.message] ?? "no reason given")", json: json)
             throw ExitCode.failure
         }
+        if anthropicCredential { return print(reply[AnthropicCredentialKind.statusKey] ?? "none") }
         let report = StatusReport(reply: reply, socketPath: path)
         print(json ? report.json() : report.text())
         if !report.isHealthy { throw ExitCode.failure }

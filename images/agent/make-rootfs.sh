@@ -1,0 +1,27 @@
+#!/bin/sh
+# Completes the agent's root filesystem in ROOT (the binaries are already in ROOT/usr/local/bin):
+# the shared libraries they load (as ldd lists them, with the dynamic loader), the CA
+# certificates for upstream TLS, passwd/group entries, and the directories the agent uses.
+# No shell, package manager or other program ends up in it.
+#   usage: make-rootfs ROOT
+set -eu
+root=$1
+# Debian's /lib and /lib64 are links into /usr; keep it so (the binaries name the loader by /lib64).
+mkdir -p "$root/usr/lib" "$root/usr/lib64"
+ln -sfn usr/lib "$root/lib"
+ln -sfn usr/lib64 "$root/lib64"
+for binary in "$root"/usr/local/bin/*; do
+    ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+done | sort -u | while read -r library; do
+    mkdir -p "$root$(dirname "$library")"
+    cp -L "$library" "$root$library"
+done
+mkdir -p "$root/etc/ssl" "$root/usr/share"
+cp -a /etc/ssl/certs "$root/etc/ssl/"
+cp -a /usr/share/ca-certificates "$root/usr/share/"
+printf 'root:x:0:0:root:/root:/nonexistent\nagent:x:1000:1000:command agent:/nonexistent:/nonexistent\n' >"$root/etc/passwd"
+printf 'root:x:0:\nagent:x:1000:\n' >"$root/etc/group"
+mkdir -p "$root/run/agent" "$root/workspace" "$root/tmp"
+# The socket directory is a volume shared with the claude container; compose may run the agent as
+# the host user's uid, so it must be writable by whichever uid that is.
+chmod 1777 "$root/run/agent" "$root/tmp"
