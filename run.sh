@@ -18,7 +18,7 @@ Usage: ./run.sh [COMMAND]
   --build     Build (or rebuild) the agent and claude images.
   --stop      Stop and remove the containers (Claude's login and settings are kept).
   --shell     Open a shell in the claude container.
-  --logs      Follow the command agent's log and audit lines.
+  --logs      Follow the command agent's log, audit lines shown readably (--logs --json: raw JSON).
   --status    Show the containers and agent-status.
   --test      Check (and, as root, install) what the tests need, then lint, build and run every
               test, ending with the container end-to-end test.
@@ -26,6 +26,11 @@ Usage: ./run.sh [COMMAND]
   --help      Show this help.
 
 Settings come from the environment and from .env beside this script (see .env.example).
+Secrets go to the command agent only:
+  GitHub token      GITHUB_TOKEN=... (environment or .env)
+  Anthropic key     the file ~/.anthropic_key, or ANTHROPIC_API_KEY_FILE=path, or ANTHROPIC_API_KEY=...
+  Claude login      CLAUDE_CODE_OAUTH_TOKEN=... (from `claude setup-token`), or CLAUDE_CODE_OAUTH_TOKEN_FILE=path
+  none of the two   Claude Code asks you to log in; the login is kept in the claude-home volume
 TXT
 }
 
@@ -68,9 +73,54 @@ TXT
     for extra in ${COMPOSE_EXTRA_FILES:-}; do COMPOSE+=(-f "$extra"); done
 }
 
+# Picks the Anthropic credential the agent will hold (at most one source) and tells compose how to
+# pass it: a file becomes the secret `anthropic_credential`, mounted into the agent only.
+choose_anthropic_credential() {
+    local sources=() key
+    ANTHROPIC_API_KEY_FILE=${ANTHROPIC_API_KEY_FILE:-${ANTHROPIC_KEY_FILE:-}}
+    for key in ANTHROPIC_API_KEY ANTHROPIC_API_KEY_FILE CLAUDE_CODE_OAUTH_TOKEN CLAUDE_CODE_OAUTH_TOKEN_FILE; do
+        [ -z "${!key:-}" ] || sources+=("$key")
+    done
+    if [ ${#sources[@]} -eq 0 ] && [ -e "$HOME/.anthropic_key" ]; then
+        ANTHROPIC_API_KEY_FILE=$HOME/.anthropic_key
+        sources=(ANTHROPIC_API_KEY_FILE)
+    fi
+    ANTHROPIC_CREDENTIAL_FILE=/dev/null AGENT_ANTHROPIC_API_KEY_FILE= AGENT_CLAUDE_CODE_OAUTH_TOKEN_FILE=
+    if [ ${#sources[@]} -gt 1 ]; then
+        problems+=("set only one Anthropic credential, not ${sources[*]}")
+    elif [ ${#sources[@]} -eq 0 ]; then
+        say "no Anthropic credential for the agent (~/.anthropic_key, ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN): Claude Code will ask you to log in, and keeps the login in the claude-home volume"
+    elif [[ "${sources[0]}" == *_FILE ]]; then
+        ANTHROPIC_CREDENTIAL_FILE=${!sources[0]}
+        if [ ! -f "$ANTHROPIC_CREDENTIAL_FILE" ] || [ ! -r "$ANTHROPIC_CREDENTIAL_FILE" ]; then
+            problems+=("${sources[0]}: $ANTHROPIC_CREDENTIAL_FILE is not a readable file")
+        else
+            ANTHROPIC_CREDENTIAL_FILE=$(cd "$(dirname "$ANTHROPIC_CREDENTIAL_FILE")" && pwd)/$(basename "$ANTHROPIC_CREDENTIAL_FILE")
+            secret_files+=("$ANTHROPIC_CREDENTIAL_FILE")
+        fi
+        if [ "${sources[0]}" = ANTHROPIC_API_KEY_FILE ]; then
+            AGENT_ANTHROPIC_API_KEY_FILE=/run/secrets/anthropic_credential
+        else
+            AGENT_CLAUDE_CODE_OAUTH_TOKEN_FILE=/run/secrets/anthropic_credential
+        fi
+    fi
+    # The agent reads the file through the secret, never through these host paths.
+    unset ANTHROPIC_API_KEY_FILE ANTHROPIC_KEY_FILE CLAUDE_CODE_OAUTH_TOKEN_FILE
+    export ANTHROPIC_CREDENTIAL_FILE AGENT_ANTHROPIC_API_KEY_FILE AGENT_CLAUDE_CODE_OAUTH_TOKEN_FILE
+}
+
+# Whether PATH (a file that exists) lies inside DIRECTORY, links resolved.
+is_inside() {
+    local file directory
+    file=$(realpath -e -- "$1" 2>/dev/null) || return 1
+    directory=$(realpath -e -- "$2" 2>/dev/null) || return 1
+    [ "$directory" = / ] || [[ "$file" == "$directory"/* ]]
+}
+
 # One line per problem with the settings; nothing is started when there is one.
 validate_settings() {
-    local problems=() key value
+    local problems=() secret_files=() key value file
+    [ ! -f "$ROOT/.env" ] || secret_files+=("$ROOT/.env")
     if [ -z "${GITHUB_TOKEN:-}" ]; then
         problems+=("GITHUB_TOKEN is not set: export it, or put GITHUB_TOKEN=... in $ROOT/.env")
     elif [[ "$GITHUB_TOKEN" =~ [[:space:]] ]]; then
@@ -90,19 +140,22 @@ validate_settings() {
         value=${!key:-}
         [[ -z "$value" || "$value" =~ ^(true|false|TRUE|FALSE|True|False|1|0|yes|no)$ ]] || problems+=("$key must be true or false, not '$value'")
     done
-    ANTHROPIC_KEY_FILE=${ANTHROPIC_KEY_FILE:-$HOME/.anthropic_key}
-    if [ -e "$ANTHROPIC_KEY_FILE" ] && [ ! -r "$ANTHROPIC_KEY_FILE" ]; then
-        problems+=("$ANTHROPIC_KEY_FILE exists but cannot be read")
-    elif [ ! -e "$ANTHROPIC_KEY_FILE" ]; then
-        say "no $ANTHROPIC_KEY_FILE: Claude Code will ask you to log in (the login is kept between runs)"
-        ANTHROPIC_KEY_FILE=/dev/null
+    choose_anthropic_credential
+    if [ ! -d "$PROJECT_DIR" ]; then
+        problems+=("PROJECT_DIR $PROJECT_DIR is not a directory")
+    else
+        # The project is mounted into the claude container: it must not hold the secrets this run reads.
+        for file in "${secret_files[@]}"; do
+            if is_inside "$file" "$PROJECT_DIR"; then
+                problems+=("will not mount $PROJECT_DIR into the claude container: it contains $file, which holds secrets (run ./run.sh from your project's directory, or set PROJECT_DIR)")
+                break
+            fi
+        done
     fi
-    [ -d "$PROJECT_DIR" ] || problems+=("PROJECT_DIR $PROJECT_DIR is not a directory")
     if [ ${#problems[@]} -gt 0 ]; then
         printf 'run.sh: %s\n' "${problems[@]}" >&2
         exit 1
     fi
-    export ANTHROPIC_KEY_FILE
 }
 
 prepare() {
@@ -114,17 +167,23 @@ prepare() {
     export CLAUDE_UID=${CLAUDE_UID:-$(id -u)} CLAUDE_GID=${CLAUDE_GID:-$(id -g)}
     # Root's files in the workspace would be root's in the container too; use the default user then.
     [ "$CLAUDE_UID" != 0 ] || export CLAUDE_UID=1000 CLAUDE_GID=1000
-    find_compose
 }
 
 build_images() {
     if [ "${BINARIES:-build}" = prebuilt ]; then
         say "building the Swift binaries on this machine (BINARIES=prebuilt)"
-        swift build -c release --static-swift-stdlib >&2
+        # The benchmarks build the same way into the same folder, so one release build serves both.
+        local static=(swift build -c release --static-swift-stdlib --scratch-path "$ROOT/.build-static") product
+        for product in command-agent agent-status git-remote-agent; do "${static[@]}" --product "$product" >&2; done
         mkdir -p "$ROOT/.container-bin"
-        cp "$(swift build -c release --show-bin-path)"/{command-agent,agent-status,git-remote-agent} "$ROOT/.container-bin/"
+        for product in command-agent agent-status git-remote-agent; do
+            cp "$("${static[@]}" --show-bin-path)/$product" "$ROOT/.container-bin/$product"
+            strip "$ROOT/.container-bin/$product"
+        done
     fi
-    "${COMPOSE[@]}" build
+    # One Containerfile, two targets: the second build takes the compiled products from the cache.
+    "${COMPOSE[@]}" build agent
+    "${COMPOSE[@]}" build claude
 }
 
 images_exist() {
@@ -145,10 +204,25 @@ wait_for_agent() {
 
 start_claude() {
     validate_settings
+    find_compose
     images_exist || build_images
     "${COMPOSE[@]}" up -d agent
     wait_for_agent
     "${COMPOSE[@]}" run --rm claude "$@"
+}
+
+# The agent's log: audit lines made readable by agent-status (in the agent image: this machine may
+# have no Swift), or raw with --json.
+show_logs() {
+    local container
+    container=$("$ENGINE" ps -a -q --filter "label=com.docker.compose.project=${COMPOSE_PROJECT_NAME:-claude-code}" \
+        --filter label=com.docker.compose.service=agent | head -n 1)
+    [ -n "$container" ] || die "no agent container (start it with ./run.sh)"
+    if [ "${1:-}" = --json ]; then
+        exec "$ENGINE" logs -f "$container"
+    fi
+    "$ENGINE" logs -f "$container" 2>&1 | "$ENGINE" run --rm -i --network none --read-only --cap-drop ALL \
+        --security-opt no-new-privileges --entrypoint /usr/local/bin/agent-status localhost/claude-code-agent:latest --format-log
 }
 
 run_tests() {
@@ -166,11 +240,11 @@ run_agent_locally() {
 
 case "${1:-}" in
     "") prepare; start_claude ;;
-    --build) prepare; build_images ;;
-    --stop) prepare; "${COMPOSE[@]}" down ;;
-    --shell) prepare; validate_settings; "${COMPOSE[@]}" up -d agent; wait_for_agent; "${COMPOSE[@]}" run --rm claude bash ;;
-    --logs) prepare; "${COMPOSE[@]}" logs -f agent ;;
-    --status) prepare; "${COMPOSE[@]}" ps; "${COMPOSE[@]}" exec -T agent agent-status || true ;;
+    --build) prepare; find_compose; build_images ;;
+    --stop) prepare; find_compose; "${COMPOSE[@]}" down ;;
+    --shell) prepare; validate_settings; find_compose; "${COMPOSE[@]}" up -d agent; wait_for_agent; "${COMPOSE[@]}" run --rm claude bash ;;
+    --logs) prepare; find_compose; show_logs "${2:-}" ;;
+    --status) prepare; find_compose; "${COMPOSE[@]}" ps; "${COMPOSE[@]}" exec -T agent agent-status || true ;;
     --test) run_tests ;;
     --agent) run_agent_locally ;;
     --help | -h) usage ;;

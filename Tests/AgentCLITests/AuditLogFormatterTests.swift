@@ -14,15 +14,19 @@ import Testing
 
     @Test(arguments: [
         Case(
-            line: #"{"time":"2026-11-29T03:27:49.120Z","peer_uid":1000,"peer_pid":0,"socket":"git.sock","operation":"push","repository":"o/app","refs":["refs/heads/main"],"decision":"deny","reason":"refs/heads/main: branch 'main' is protected (BLOCKED_BRANCHES)","duration_ms":1.5}"#,
-            expected: "2026-11-29 03:27:49.120Z  deny   git.sock push o/app refs/heads/main (uid 1000) — refs/heads/main: branch 'main' is protected (BLOCKED_BRANCHES)"
+            line:
+                #"{"time":"2026-11-29T03:27:49.120Z","peer_uid":1000,"peer_pid":0,"socket":"git.sock","operation":"push","repository":"o/app","refs":["refs/heads/main"],"decision":"deny","reason":"refs/heads/main: branch 'main' is protected (BLOCKED_BRANCHES)","duration_ms":1.5}"#,
+            expected:
+                "2026-11-29 03:27:49.120Z  deny   git.sock push o/app refs/heads/main (uid 1000) — refs/heads/main: branch 'main' is protected (BLOCKED_BRANCHES)"
         ),
         Case(
-            line: #"{"time":"2026-11-29T03:27:50.000Z","peer_uid":1000,"peer_pid":0,"socket":"gh.sock","operation":"GET /user","method":"GET","host":"api.github.com","path":"/user","status":"200","decision":"allow","duration_ms":3.2}"#,
+            line:
+                #"{"time":"2026-11-29T03:27:50.000Z","peer_uid":1000,"peer_pid":0,"socket":"gh.sock","operation":"GET /user","method":"GET","host":"api.github.com","path":"/user","status":"200","decision":"allow","duration_ms":3.2}"#,
             expected: "2026-11-29 03:27:50.000Z  allow  gh.sock GET /user status 200 (uid 1000)"
         ),
         Case(
-            line: #"{"time":"2026-11-29T03:27:51.000Z","socket":"anthropic.sock","operation":"POST /v1/messages","model":"claude-x","status":"200","decision":"allow","duration_ms":900}"#,
+            line:
+                #"{"time":"2026-11-29T03:27:51.000Z","socket":"anthropic.sock","operation":"POST /v1/messages","model":"claude-x","status":"200","decision":"allow","duration_ms":900}"#,
             expected: "2026-11-29 03:27:51.000Z  allow  anthropic.sock POST /v1/messages model claude-x status 200"
         ),
         Case(
@@ -39,7 +43,8 @@ import Testing
     @Test func controlCharactersAreEscaped() {
         // A ref name the claude container chose, with a colour escape, a bell, a C1 CSI and a
         // right-to-left override; the JSON writer escapes them, the formatter must not revive them.
-        let line = #"{"time":"t","socket":"git.sock","operation":"push","refs":["refs/heads/a\u001b[2Jb\u0007"],"decision":"deny","reason":"x\u009b31m\u202eevil"}"#
+        let line =
+            #"{"time":"t","socket":"git.sock","operation":"push","refs":["refs/heads/a\u001b[2Jb\u0007"],"decision":"deny","reason":"x\u009b31m\u202eevil"}"#
         let shown = AuditLogFormatter.readable(line)
         #expect(shown == #"t  deny   git.sock push refs/heads/a\x1b[2Jb\x07 — x\x9b31m\u{202e}evil"#)
         #expect(!shown.unicodeScalars.contains { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) || $0.value == 0x202E })
@@ -48,7 +53,8 @@ import Testing
 
     @Test func agentStatusFormatsStandardInput() async throws {
         let directory = try TemporaryDirectory(prefix: "logs")
-        let input = #"{"time":"2026-11-29T03:27:49.120Z","socket":"git.sock","operation":"status","decision":"allow","duration_ms":0.1}"# + "\nraw \u{1B}[31mred\n"
+        let input =
+            #"{"time":"2026-11-29T03:27:49.120Z","socket":"git.sock","operation":"status","decision":"allow","duration_ms":0.1}"# + "\nraw \u{1B}[31mred\n"
         let result = try await ChildProcess.run(
             BuiltProducts.path("agent-status"), ["--format-log"], environment: ["PATH": "/usr/bin:/bin"], stdin: Data(input.utf8),
             outputDirectory: directory.path)
