@@ -1,0 +1,35 @@
+# Sourced by containers.sh: ./run.sh as a person runs it, in a real terminal (tmux): Claude
+# Code's prompt shows, a typed prompt gets the fixture's answer on screen, /exit returns to the
+# shell, ./run.sh --stop leaves no container. The screen is kept in $ARTIFACTS.
+# shellcheck shell=bash
+
+say "interactive: ./run.sh in a terminal (tmux), as a new user would start it"
+podman volume rm -f "${COMPOSE_PROJECT_NAME}_claude-home" >/dev/null 2>&1 || true
+export COMPOSE_EXTRA_FILES=$E2E/compose.e2e.yml  # Claude Code itself this time, not an idle container
+person() { tmux -L claude-e2e "$@"; }
+screen() { person capture-pane -p -t person; }
+on_screen() { screen | grep -qE -- "$1"; }
+keep_screen() { screen >"$ARTIFACTS/interactive-$1.txt"; }
+person kill-server 2>/dev/null || true
+person new-session -d -s person -x 150 -y 45 -c "$PROJECT_DIR" "bash --norc --noprofile"
+person send-keys -t person "PS1='person\$ '; $ROOT/run.sh; echo \"run.sh exited with \$?\"" Enter
+
+# Claude Code asks once whether to trust the project; a person says yes (the second choice).
+if wait_for 300 on_screen "trust this folder"; then
+    person send-keys -t person Down
+    person send-keys -t person Enter
+fi
+check "Claude Code shows its prompt" wait_for 300 on_screen "^❯ *$"
+keep_screen 1-prompt
+person send-keys -t person -l "fixture-greeting: say hello"
+person send-keys -t person Enter
+check "a typed prompt gets the fixture's answer on screen" wait_for 300 on_screen "Hello from the fixture Messages API, through the command agent\."
+keep_screen 2-answer
+person send-keys -t person -l "/exit"
+person send-keys -t person Enter
+check "/exit returns to the shell" wait_for 300 on_screen "^run.sh exited with 0$"
+keep_screen 3-exit
+./run.sh --stop >"$work/stop-interactive.log" 2>&1 || { cat "$work/stop-interactive.log" >&2; failures=$((failures + 1)); }
+check "./run.sh --stop leaves no container after the interactive session" sh -c "[ -z \"\$(podman ps -a -q --filter $project_label)\" ]"
+person kill-server 2>/dev/null || true
+say "the screens: $ARTIFACTS/interactive-*.txt"
