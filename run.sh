@@ -190,16 +190,16 @@ images_exist() {
     "$ENGINE" image inspect localhost/claude-code-agent:latest localhost/claude-code-claude:latest >/dev/null 2>&1
 }
 
+# Asks the agent for its state from the claude side, as Claude Code will reach it (the agent's
+# image holds no status client); --wait gives a just-started agent time to listen.
+agent_status() {
+    "${COMPOSE[@]}" run --rm --no-deps -T --entrypoint agent-status claude "$@"
+}
+
 wait_for_agent() {
-    local tries=0
-    until "${COMPOSE[@]}" exec -T agent agent-status --timeout 2 >/dev/null 2>&1; do
-        tries=$((tries + 1))
-        if [ $tries -gt 60 ]; then
-            "${COMPOSE[@]}" logs agent >&2 || true
-            die "the command agent did not become healthy (its log is above)"
-        fi
-        sleep 0.5
-    done
+    agent_status --wait 30 --timeout 2 >/dev/null 2>&1 && return 0
+    "${COMPOSE[@]}" logs agent >&2 || true
+    die "the command agent did not become healthy (its log is above)"
 }
 
 start_claude() {
@@ -211,8 +211,8 @@ start_claude() {
     "${COMPOSE[@]}" run --rm claude "$@"
 }
 
-# The agent's log: audit lines made readable by agent-status (in the agent image: this machine may
-# have no Swift), or raw with --json.
+# The agent's log: audit lines made readable by agent-status (from the claude image: this machine
+# may have no Swift), or raw with --json.
 show_logs() {
     local container
     container=$("$ENGINE" ps -a -q --filter "label=com.docker.compose.project=${COMPOSE_PROJECT_NAME:-claude-code}" \
@@ -222,7 +222,7 @@ show_logs() {
         exec "$ENGINE" logs -f "$container"
     fi
     "$ENGINE" logs -f "$container" 2>&1 | "$ENGINE" run --rm -i --network none --read-only --cap-drop ALL \
-        --security-opt no-new-privileges --entrypoint /usr/local/bin/agent-status localhost/claude-code-agent:latest --format-log
+        --security-opt no-new-privileges --entrypoint agent-status localhost/claude-code-claude:latest --format-log
 }
 
 run_tests() {
@@ -244,7 +244,7 @@ case "${1:-}" in
     --stop) prepare; find_compose; "${COMPOSE[@]}" down ;;
     --shell) prepare; validate_settings; find_compose; "${COMPOSE[@]}" up -d agent; wait_for_agent; "${COMPOSE[@]}" run --rm claude bash ;;
     --logs) prepare; find_compose; show_logs "${2:-}" ;;
-    --status) prepare; find_compose; "${COMPOSE[@]}" ps; "${COMPOSE[@]}" exec -T agent agent-status || true ;;
+    --status) prepare; find_compose; "${COMPOSE[@]}" ps; agent_status || true ;;
     --test) run_tests ;;
     --agent) run_agent_locally ;;
     --help | -h) usage ;;

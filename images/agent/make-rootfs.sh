@@ -1,6 +1,6 @@
 #!/bin/sh
-# Completes the agent's root filesystem in ROOT (the binaries are already in ROOT/usr/local/bin):
-# the shared libraries they load (as ldd lists them, with the dynamic loader), the CA
+# Completes the agent's root filesystem in ROOT (its binary is already in ROOT/usr/local/bin):
+# the shared libraries it loads (as ldd lists them, with the dynamic loader), the CA
 # certificates for upstream TLS, passwd/group entries, and the directories the agent uses.
 # No shell, package manager or other program ends up in it.
 #   usage: make-rootfs ROOT
