@@ -53,3 +53,11 @@ extension Array where Element == String {
         index < count && self[index].lowercased() == word
     }
 }
+
+/// Path text as GitHub reads it, for callers outside the policy.
+public enum APIPathText {
+    /// `text` with its `%XX` escapes decoded once; `nil` when an escape is malformed.
+    public static func decodedOnce(_ text: String) -> String? {
+        APIPath.percentDecoded(text)
+    }
+}

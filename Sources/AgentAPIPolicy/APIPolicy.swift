@@ -38,7 +38,7 @@ public struct APIPolicy: Sendable {
     }
 
     public func decide(_ request: APIRequest, facts: APIFacts = APIFacts()) -> APIDecision {
-        if request.isRead { return .allow }
+        if request.isRead { return decideRead(request, facts: facts) }
         let segments: [String]
         switch APIPath.parse(request.path) {
         case .success(let path): segments = path.segments
@@ -46,17 +46,71 @@ public struct APIPolicy: Sendable {
         }
         let method = request.method
         let shown = "\(method) \(request.path)"
+        switch APIQuery.parse(request.query) {
+        case .failure(let denial): return .deny(denial)
+        case .success(let query):
+            let harmless = Self.harmlessWriteParameters(method: method, segments: segments)
+            if let key = query.keys.first(where: { !harmless.contains($0.lowercased()) }) {
+                return .deny(
+                    Denial(
+                        .apiRequestInvalid,
+                        "\(shown) is refused: query parameter '\(key.prefix(64))' on a write (GitHub reads query parameters like body fields)"))
+            }
+        }
         if request.bodyIsUnreadable, needsBody(method: method, path: request.path) {
             return invalidBody(shown, "its body is not JSON the agent can read exactly one way (malformed, or a key given twice)")
         }
         if segments.count == 1, segments.word(0, is: "graphql"), method == "POST" {
-            return GraphQLPolicy(api: self).decide(body: request.body, facts: facts)
+            return GraphQLPolicy(api: self).decide(body: request.body, facts: facts, throughGET: false)
         }
         if let (repository, rest) = Self.repositoryRoute(segments) {
             if let decision = decideRepository(repository, rest, request, shown: shown, facts: facts) { return decision }
         }
         if settings.extraWrites.contains(where: { $0.matches(method: method, segments: segments) }) { return .allow }
         return .deny(Denial(.apiWriteNotAllowed, "\(shown) is not an API write the agent allows (ALLOWED_API_WRITES can add it)"))
+    }
+
+    /// Reads pass, except GraphQL through `GET /graphql?query=…`, which is decided like a body
+    /// and may only run a query.
+    private func decideRead(_ request: APIRequest, facts: APIFacts) -> APIDecision {
+        guard request.path.lowercased().contains("graphql") else { return .allow }
+        let segments: [String]
+        switch APIPath.parse(request.path) {
+        case .success(let path): segments = path.segments
+        case .failure(let denial): return .deny(denial)
+        }
+        guard let last = segments.last?.lowercased(), last == "graphql" || last.hasPrefix("graphql.") else { return .allow }
+        let query: APIQuery
+        switch APIQuery.parse(request.query) {
+        case .success(let parsed): query = parsed
+        case .failure(let denial): return .deny(denial)
+        }
+        if query.isEmpty { return .allow }
+        if let key = query.keys.first(where: { !["query", "operationName", "variables"].contains($0) }) {
+            return invalidBody(
+                "\(request.method) \(request.path)", "GraphQL through GET takes query, operationName and variables only, not '\(key.prefix(64))'")
+        }
+        var body: [String: JSONValue] = [:]
+        if let text = query["query"] { body["query"] = .string(text) }
+        if let name = query["operationName"] { body["operationName"] = .string(name) }
+        if let variables = query["variables"] {
+            guard let parsed = JSONValue.parse(Array(variables.utf8)) else {
+                return invalidBody("\(request.method) \(request.path)", "its variables are not JSON the agent can read exactly one way")
+            }
+            body["variables"] = parsed
+        }
+        return GraphQLPolicy(api: self).decide(body: .object(body), facts: facts, throughGET: true)
+    }
+
+    /// Query parameters a write may carry because GitHub documents them and they change no ref:
+    /// the name and label of a release asset upload.
+    static func harmlessWriteParameters(method: String, segments: [String]) -> Set<String> {
+        if method == "POST", let (_, rest) = repositoryRoute(segments), rest.count == 3, rest.word(0, is: "releases"),
+            rest.word(2, is: "assets")
+        {
+            return ["name", "label"]
+        }
+        return []
     }
 
     /// `repos/OWNER/REPO/rest…` or `repositories/ID/rest…`.
@@ -92,30 +146,39 @@ public struct APIPolicy: Sendable {
         }
         switch first {
         case "contents" where rest.count >= 2 && (method == "PUT" || method == "DELETE"):
-            if let branch = body?["branch"]?.string { return ref(branch, .update) }
-            guard let branch = facts.defaultBranches[repository] else { return .needs([.defaultBranch(repository)]) }
-            return ref(branch, .update)
+            switch body.stringField("branch") {
+            case .value(let branch): return ref(branch, .update)
+            case .wrongType: return invalidBody(shown, "its 'branch' is not a string")
+            case .absent:
+                guard let branch = facts.defaultBranches[repository] else { return .needs([.defaultBranch(repository)]) }
+                return ref(branch, .update)
+            }
         case "git" where rest.word(1, is: "refs"):
             let name = rest.dropFirst(2).joined(separator: "/")
             switch method {
             case "POST" where rest.count == 2:
-                guard let target = body?["ref"]?.string else { return invalidBody(shown, "it names no 'ref'") }
+                guard case .value(let target) = body.stringField("ref") else { return invalidBody(shown, "it names no 'ref' (a string)") }
                 return ref(target, .create)
-            case "PATCH" where !name.isEmpty: return ref(name, .update, forced: body?["force"]?.bool == true)
+            case "PATCH" where !name.isEmpty:
+                switch body.flagField("force") {
+                case .wrongType: return invalidBody(shown, "its 'force' is not true or false")
+                case .value(let forced): return ref(name, .update, forced: forced)
+                case .absent: return ref(name, .update)
+                }
             case "DELETE" where !name.isEmpty: return ref(name, .delete)
             default: return nil
             }
         case "git" where rest.count == 2 && method == "POST" && ["blobs", "trees", "commits", "tags"].contains(rest[1].lowercased()):
             return .allow  // objects only; no ref changes
         case "merges" where method == "POST" && rest.count == 1:
-            guard let base = body?["base"]?.string else { return invalidBody(shown, "it names no 'base'") }
+            guard case .value(let base) = body.stringField("base") else { return invalidBody(shown, "it names no 'base' (a string)") }
             return ref(base, .update)
         case "merge-upstream" where method == "POST" && rest.count == 1:
-            guard let branch = body?["branch"]?.string else { return invalidBody(shown, "it names no 'branch'") }
+            guard case .value(let branch) = body.stringField("branch") else { return invalidBody(shown, "it names no 'branch' (a string)") }
             return ref(branch, .update)
         case "branches" where rest.count >= 3 && rest.last?.lowercased() == "rename" && method == "POST":
             let old = rest.dropFirst().dropLast().joined(separator: "/")
-            guard let new = body?["new_name"]?.string else { return invalidBody(shown, "it names no 'new_name'") }
+            guard case .value(let new) = body.stringField("new_name") else { return invalidBody(shown, "it names no 'new_name' (a string)") }
             return both(ref(old, .delete), ref(new, .create))
         case "branches" where rest.contains(where: { $0.lowercased() == "protection" }):
             return administration()
@@ -149,8 +212,11 @@ public struct APIPolicy: Sendable {
         if rest.count == 2 {
             guard method == "PATCH" else { return nil }
             // Moving a pull request's base is decided like a write to the new base.
-            if let base = body?["base"]?.string { return ref(base, .update) }
-            return .allow
+            switch body.stringField("base") {
+            case .value(let base): return ref(base, .update)
+            case .wrongType: return invalidBody(shown, "its 'base' is not a string")
+            case .absent: return .allow
+            }
         }
         switch rest[2].lowercased() {
         case "merge" where method == "PUT":

@@ -5,23 +5,27 @@ public struct APIRequest: Sendable {
     public let method: String
     /// The path as sent, without the query (`/repos/o/r/git/refs/heads%2Fmain`).
     public let path: String
+    /// The query string as sent (the text after `?`), `nil` when there is none.
+    public let query: String?
     /// The JSON body, when the route needs it and it was read.
     public let body: JSONValue?
     /// A body was sent but is not JSON the agent reads exactly one way (malformed, or an object
     /// repeats a key); a route that decides on its body refuses it.
     public let bodyIsUnreadable: Bool
 
-    public init(method: String, path: String, body: JSONValue? = nil) {
+    public init(method: String, path: String, query: String? = nil, body: JSONValue? = nil) {
         self.method = method.uppercased()
         self.path = path
+        self.query = query
         self.body = body
         self.bodyIsUnreadable = false
     }
 
     /// A request with the body bytes as received; an empty body is no body.
-    public init(method: String, path: String, bodyBytes: some Collection<UInt8>) {
+    public init(method: String, path: String, query: String? = nil, bodyBytes: some Collection<UInt8>) {
         self.method = method.uppercased()
         self.path = path
+        self.query = query
         if bodyBytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
             self.body = nil
             self.bodyIsUnreadable = false

@@ -28,7 +28,8 @@ struct GraphQLPolicy {
 
     static let mergeMutations: Set<String> = ["mergePullRequest", "enablePullRequestAutoMerge", "enqueuePullRequest", "mergeBranch"]
 
-    func decide(body: JSONValue?, facts: APIFacts) -> APIDecision {
+    /// - Parameter throughGET: the document came in a `GET` query string: only queries may run.
+    func decide(body: JSONValue?, facts: APIFacts, throughGET: Bool) -> APIDecision {
         guard let body, let text = body["query"]?.string else {
             return invalid("the body is not a JSON object with a 'query'")
         }
@@ -57,6 +58,7 @@ struct GraphQLPolicy {
         switch chosen.kind {
         case .query: return .allow
         case .subscription: return invalid("subscriptions are not supported")
+        case .mutation where throughGET: return invalid("a mutation cannot be sent through GET")
         case .mutation: break
         }
         let variables: GraphQLVariables
@@ -90,32 +92,47 @@ struct GraphQLPolicy {
         if Self.mergeMutations.contains(name) {
             guard api.settings.allowPullRequestMerge else { return api.mergeDisabled() }
             if name == "mergeBranch" {
-                guard let base = input["base"]?.string else { return missing(name, "input.base") }
+                guard case .value(let base) = Optional(input).stringField("base") else { return missing(name, "input.base") }
                 return api.ref(base, .update)
             }
             return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in api.ref(pull.base, .update) }
         }
         switch name {
         case "createCommitOnBranch":
-            guard let branch = input["branch"]?["branchName"]?.string else {
-                return missing(name, "input.branch.branchName (a branch given by id is not accepted)")
-            }
-            return api.ref(branch, .update)
+            return committableBranch(input["branch"], facts: facts)
         case "createRef":
-            guard let ref = input["name"]?.string else { return missing(name, "input.name") }
+            guard case .value(let ref) = Optional(input).stringField("name") else { return missing(name, "input.name") }
             return api.ref(ref, .create)
         case "updateRef", "deleteRef":
+            let forced: Bool
+            switch Optional(input).flagField("force") {
+            case .wrongType: return invalid("\(name): 'force' is not true or false")
+            case .value(let flag): forced = flag
+            case .absent: forced = false
+            }
             return reference(input["refId"], of: name, facts: facts) { fullName in
-                api.ref(fullName, name == "deleteRef" ? .delete : .update, forced: input["force"]?.bool == true)
+                api.ref(fullName, name == "deleteRef" ? .delete : .update, forced: forced)
             }
         case "updateRefs":
             guard let updates = input["refUpdates"]?.array, !updates.isEmpty else { return missing(name, "input.refUpdates") }
             var decision = APIDecision.allow
             for update in updates {
-                guard let ref = update["name"]?.string else { return missing(name, "input.refUpdates[].name") }
-                let after = update["afterOid"]?.string ?? ""
+                let fields = Optional(update)
+                guard case .value(let ref) = fields.stringField("name") else { return missing(name, "input.refUpdates[].name") }
+                let after: String
+                switch fields.stringField("afterOid") {
+                case .value(let oid): after = oid
+                case .absent: after = ""
+                case .wrongType: return invalid("\(name): 'afterOid' is not a string")
+                }
+                let forced: Bool
+                switch fields.flagField("force") {
+                case .wrongType: return invalid("\(name): 'force' is not true or false")
+                case .value(let flag): forced = flag
+                case .absent: forced = false
+                }
                 let change: RefUpdate.Change = after.isEmpty || after.allSatisfy({ $0 == "0" }) ? .delete : .update
-                decision = api.both(decision, api.ref(ref, change, forced: update["force"]?.bool == true))
+                decision = api.both(decision, api.ref(ref, change, forced: forced))
             }
             return decision
         case "updatePullRequestBranch":
@@ -126,13 +143,39 @@ struct GraphQLPolicy {
                 api.ref("revert-\(pull.number)-\(pull.head)", .create)
             }
         case "createLinkedBranch":
-            guard let branch = input["name"]?.string else { return missing(name, "input.name (GitHub would choose one)") }
+            guard case .value(let branch) = Optional(input).stringField("name") else { return missing(name, "input.name (GitHub would choose one)") }
             return api.ref(branch, .create)
         case "updatePullRequest":
-            if let base = input["baseRefName"]?.string { return api.ref(base, .update) }
-            return .allow
+            switch Optional(input).stringField("baseRefName") {
+            case .value(let base): return api.ref(base, .update)
+            case .wrongType: return invalid("\(name): 'baseRefName' is not a string")
+            case .absent: return .allow
+            }
         default:
             return .deny(Denial(.graphQLMutationNotAllowed, "GraphQL mutation '\(name)' is not allowed through the agent"))
+        }
+    }
+
+    /// `CommittableBranch`: a branch by name (`branchName`) or by node id (`id`, looked up); when
+    /// both are given, both must be allowed, since the agent cannot know which GitHub uses.
+    private func committableBranch(_ branch: JSONValue?, facts: APIFacts) -> APIDecision {
+        let mutation = "createCommitOnBranch"
+        let byName: APIDecision?
+        switch branch.stringField("branchName") {
+        case .value(let name): byName = api.ref(name, .update)
+        case .wrongType: return invalid("\(mutation): 'branchName' is not a string")
+        case .absent: byName = nil
+        }
+        let byID: APIDecision?
+        switch branch.stringField("id") {
+        case .value(let id): byID = reference(.string(id), of: mutation, facts: facts) { api.ref($0, .update) }
+        case .wrongType: return invalid("\(mutation): the branch 'id' is not a string")
+        case .absent: byID = nil
+        }
+        switch (byName, byID) {
+        case (.some(let name), .some(let id)): return api.both(name, id)
+        case (.some(let decision), .none), (.none, .some(let decision)): return decision
+        case (.none, .none): return missing(mutation, "input.branch.branchName or input.branch.id")
         }
     }
 
@@ -174,24 +217,37 @@ struct GraphQLShapeError: Error, CustomStringConvertible {
 }
 
 /// The top-level fields of a mutation, with fragment spreads and inline fragments expanded.
+///
+/// - Complexity: bounded by `maximumVisits`. Every selection the expansion visits counts (fields,
+///   `__typename`, spreads and inline fragments), so fragments that only spread each other twice
+///   per level (2^40 visits for 40 levels in under 2 KB) are refused after `maximumVisits` steps
+///   instead of being expanded.
 enum MutationFields {
-    /// Fragments that spread other fragments several times multiply; past this many fields the
-    /// document is refused rather than expanded.
+    /// More distinct top-level fields than any real mutation has.
     static let maximumFields = 1_000
+    /// Selections visited while expanding, in all.
+    static let maximumVisits = 10_000
 
     static func collect(_ selections: [GraphQLSelection], fragments: [String: GraphQLFragment]) throws(GraphQLShapeError) -> [GraphQLField] {
         var fields: [GraphQLField] = []
-        try collect(selections, fragments: fragments, visiting: [], into: &fields)
+        var visits = 0
+        var visiting: Set<String> = []
+        try collect(selections, fragments: fragments, visiting: &visiting, visits: &visits, into: &fields)
         return fields
     }
 
     private static func collect(
         _ selections: [GraphQLSelection],
         fragments: [String: GraphQLFragment],
-        visiting: Set<String>,
+        visiting: inout Set<String>,
+        visits: inout Int,
         into fields: inout [GraphQLField]
     ) throws(GraphQLShapeError) {
         for selection in selections {
+            visits += 1
+            guard visits <= maximumVisits else {
+                throw GraphQLShapeError(description: "the mutation's fragments expand to more than \(maximumVisits) selections")
+            }
             switch selection {
             case .field(let field):
                 if field.name != "__typename" { fields.append(field) }
@@ -199,11 +255,13 @@ enum MutationFields {
                     throw GraphQLShapeError(description: "the mutation has more than \(maximumFields) fields")
                 }
             case .inlineFragment(_, let inner):
-                try collect(inner, fragments: fragments, visiting: visiting, into: &fields)
+                try collect(inner, fragments: fragments, visiting: &visiting, visits: &visits, into: &fields)
             case .fragmentSpread(let name):
                 guard !visiting.contains(name) else { throw GraphQLShapeError(description: "fragment '\(name)' spreads itself") }
                 guard let fragment = fragments[name] else { throw GraphQLShapeError(description: "fragment '\(name)' is not defined") }
-                try collect(fragment.selections, fragments: fragments, visiting: visiting.union([name]), into: &fields)
+                visiting.insert(name)
+                try collect(fragment.selections, fragments: fragments, visiting: &visiting, visits: &visits, into: &fields)
+                visiting.remove(name)
             }
         }
     }

@@ -76,12 +76,15 @@ public enum AgentRuntime {
             redactor: redactor,
             logger: logger
         )
+        let pool = UpstreamPool(makeTLS: { try github.makeTLSContext() })
         let proxy = GitHubProxy.make(
             path: configuration.ghSocketPath,
             configuration: configuration,
             policy: APIPolicy(refs: RefPolicy(settings: configuration.policy), settings: configuration.api),
             github: github,
+            pool: pool,
             audit: audit,
+            redactor: redactor,
             logger: logger
         )
         let egress = EgressProxy.make(
@@ -100,6 +103,7 @@ public enum AgentRuntime {
             try? await gitPool.shutdownGracefully()
             throw StartupError(description: "AGENT_SOCKET_DIR: cannot serve \(configuration.socketDirectory): \(redactor.redact(String(describing: error)))")
         }
+        pool.closeIdle()
         await github.shutdown()
         try? await gitPool.shutdownGracefully()
         logger.info("stopped")

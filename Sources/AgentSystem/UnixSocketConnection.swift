@@ -73,6 +73,11 @@ public final class UnixSocketConnection {
         }
     }
 
+    /// Says that nothing more will be sent (`shutdown(SHUT_WR)`); replies can still be received.
+    public func finishSending() {
+        shutdown(descriptor, Int32(SHUT_WR))
+    }
+
     /// Receives up to `maximum` bytes; an empty result means the agent closed the connection.
     public func receive(maximum: Int = 64 * 1024, timeout: Duration) throws(SocketError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: maximum)

@@ -145,6 +145,12 @@ final class FixtureHandler: ChannelInboundHandler {
         return String(match.output.2)
     }
 
+    /// A string variable of a GraphQL body.
+    static func variable(_ name: String, _ body: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return nil }
+        return (object["variables"] as? [String: Any])?[name] as? String
+    }
+
     private func respond(context: ChannelHandlerContext, to head: HTTPRequestHead) {
         let path = String(head.uri.split(separator: "?", maxSplits: 1).first ?? "")
         // /fixture/bytes/N streams N bytes without holding them (for the 50 MB download test).
@@ -166,6 +172,12 @@ final class FixtureHandler: ChannelInboundHandler {
         if let route = routes.first(where: { $0.method == head.method.rawValue && $0.path == path && $0.operation == operation }) {
             status = HTTPResponseStatus(statusCode: route.status)
             body = route.body.flatMap { try? FixturePaths.data("github-api/\($0)") } ?? Data()
+            // A node lookup answers per id when the fixtures have a file for it.
+            if operation == "AgentNodeLookup", let id = Self.variable("id", bodyPrefix),
+                let specific = try? FixturePaths.data("github-api/graphql/AgentNodeLookup-\(id).json")
+            {
+                body = specific
+            }
         }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json; charset=utf-8")

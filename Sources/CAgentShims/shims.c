@@ -4,6 +4,11 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <linux/openat2.h>
 
 _Static_assert(sizeof(agent_ucred) == sizeof(struct ucred), "agent_ucred must mirror struct ucred");
 _Static_assert(offsetof(agent_ucred, uid) == offsetof(struct ucred, uid), "agent_ucred.uid offset");
@@ -40,3 +45,16 @@ void agent_secure_zero(void *address, size_t length) {
     explicit_bzero(address, length);
 }
 
+
+int agent_openat2_beneath(int dirfd, const char *path, int flags, unsigned int mode) {
+    struct open_how how;
+    memset(&how, 0, sizeof(how));
+    how.flags = (uint64_t)(unsigned int)flags;
+    how.mode = (flags & O_CREAT) ? mode : 0;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+int agent_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath) {
+    return renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_NOREPLACE);
+}

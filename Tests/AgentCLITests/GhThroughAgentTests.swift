@@ -178,12 +178,13 @@ struct GhThroughAgentTests {
     @Test func allowedWritesGoThrough() async throws {
         let scenario = try await GhScenario.start()
         let contents = try await scenario.curl([
-            "-X", "PUT", "-w", "\n%{http_code}", "http://localhost/repos/o/app/contents/docs/new.md", "--data-binary",
+            "-X", "PUT", "-w", "\n%{http_code}", "http://localhost/repos/o/app/contents/docs/new.md", "-H", "Content-Type: application/json", "--data-binary",
             #"{"message":"m","content":"eA==","branch":"claude/docs"}"#,
         ])
         #expect(contents.stdout.hasSuffix("\n201"), "\(contents.output)")
         let ref = try await scenario.curl([
-            "-X", "POST", "-w", "\n%{http_code}", "http://localhost/repos/o/app/git/refs", "--data-binary", #"{"ref":"refs/heads/claude/new","sha":"abc"}"#,
+            "-X", "POST", "-w", "\n%{http_code}", "http://localhost/repos/o/app/git/refs", "-H", "Content-Type: application/json", "--data-binary",
+            #"{"ref":"refs/heads/claude/new","sha":"abc"}"#,
         ])
         #expect(ref.stdout.hasSuffix("\n201"), "\(ref.output)")
         let comment = try await scenario.curl([

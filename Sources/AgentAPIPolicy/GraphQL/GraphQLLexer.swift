@@ -263,12 +263,16 @@ struct GraphQLLexer {
         if let commonIndent {
             for position in lines.indices.dropFirst() { lines[position] = lines[position].dropFirst(commonIndent) }
         }
-        while let first = lines.first, indentation(first) == first.count { lines.removeFirst() }
-        while let last = lines.last, indentation(last) == last.count { lines.removeLast() }
+        // Blank leading and trailing lines are dropped by index (one pass), never one
+        // `removeFirst` at a time: that is quadratic in the number of blank lines.
+        guard let first = lines.firstIndex(where: { indentation($0) != $0.count }),
+            let last = lines.lastIndex(where: { indentation($0) != $0.count })
+        else { return "" }
         var joined: [UInt8] = []
-        for (position, line) in lines.enumerated() {
-            if position > 0 { joined.append(UInt8(ascii: "\n")) }
-            joined.append(contentsOf: line)
+        joined.reserveCapacity(raw.count)
+        for position in first...last {
+            if position > first { joined.append(UInt8(ascii: "\n")) }
+            joined.append(contentsOf: lines[position])
         }
         return String(decoding: joined, as: UTF8.self)
     }

@@ -16,16 +16,23 @@ enum HeaderFilter {
         result.reserveCapacity(headers.count)
         for (name, value) in headers {
             let lowered = name.lowercased()
-            if hopByHop.contains(lowered) || droppedRequestHeaders.contains(lowered) || lowered.hasPrefix("proxy-") { continue }
+            if hopByHop.contains(lowered) || droppedRequestHeaders.contains(lowered) || lowered.hasPrefix("proxy-") || lowered.hasPrefix("x-forwarded-") {
+                continue
+            }
             if !named.isEmpty, named.contains(lowered) { continue }
             result.add(name: name, value: value)
         }
         return result
     }
 
-    /// Set by the proxy itself (`Host`, `Content-Length`, the token) or never forwarded (cookies,
-    /// `Expect`: the agent answers `100 Continue` itself).
-    static let droppedRequestHeaders: Set<String> = ["authorization", "host", "content-length", "cookie", "expect"]
+    /// Set by the proxy itself (`Host`, `Content-Length`, the token) or never forwarded: cookies,
+    /// `Expect` (the agent answers `100 Continue` itself), headers that make a server treat the
+    /// request as another method (`X-HTTP-Method-Override` and kin) or as coming from elsewhere
+    /// (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`), and URL overrides some servers honour.
+    static let droppedRequestHeaders: Set<String> = [
+        "authorization", "host", "content-length", "cookie", "expect", "x-http-method-override", "x-http-method",
+        "x-method-override", "forwarded", "x-real-ip", "x-client-ip", "x-original-url", "x-rewrite-url", "true-client-ip", "via",
+    ]
 
     /// The upstream's response headers without hop-by-hop ones; the proxy adds `Connection: close`.
     static func clientResponseHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {

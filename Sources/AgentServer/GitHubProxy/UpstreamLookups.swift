@@ -89,25 +89,7 @@ enum ProxyFailure: Error {
         case .lookup(let why):
             ProxyReply(status: .forbidden, message: "the agent could not check this request, so it refuses it: \(why)")
         case .upstream(let error):
-            Self.reply(for: error)
+            ProxyReply.upstreamFailure(error, upstream: "GitHub")
         }
-    }
-
-    static func reply(for error: any Error) -> ProxyReply {
-        let timedOut: Bool
-        switch error {
-        case let error as HTTPClientError:
-            timedOut = error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout || error == .writeTimeout
-        case let error as ChannelError:
-            if case .connectTimeout = error { timedOut = true } else { timedOut = false }
-        case UpstreamError.readTimeout:
-            timedOut = true
-        default:
-            timedOut = false
-        }
-        if timedOut {
-            return ProxyReply(status: .gatewayTimeout, message: "GitHub did not answer the command agent in time")
-        }
-        return ProxyReply(status: .badGateway, message: "the command agent could not reach GitHub: \(error)")
     }
 }

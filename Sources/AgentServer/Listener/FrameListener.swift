@@ -3,7 +3,7 @@ import AgentSystem
 import Logging
 import NIOCore
 
-/// `git.sock`: a `SocketListener` that speaks `key=value` frames (see `FrameCodecHandler`).
+/// `git.sock`: a `Listener` that speaks `key=value` frames (see `FrameCodecHandler`).
 public enum FrameListener {
     public struct Limits: Sendable {
         public var maximumConnections = 64
@@ -13,7 +13,7 @@ public enum FrameListener {
         public init() {}
     }
 
-    public static func make(
+    static func make(
         path: String,
         allowedUIDs: Set<UInt32>,
         handler: any FrameRequestHandling,
@@ -21,14 +21,13 @@ public enum FrameListener {
         redactor: Redactor,
         limits: Limits = Limits(),
         logger: Logger
-    ) -> SocketListener<Frame, Frame> {
+    ) -> Listener {
         let decoder = FrameDecoder(maximumFrameSize: limits.maximumFrameSize)
         let timeout = TimeAmount.nanoseconds(Int64(limits.requestTimeout.components.seconds) * 1_000_000_000)
         let socketName = String(path.split(separator: "/").last ?? "")
-        return SocketListener(
-            path: path, allowedUIDs: allowedUIDs, audit: audit, redactor: redactor,
-            limits: .init(maximumConnections: limits.maximumConnections), logger: logger,
-            configure: { channel, peer in
+        let serving = AsyncConnectionServing<Frame, Frame>(
+            socketName: socketName, redactor: redactor, logger: logger,
+            addHandlers: { channel, peer, _ in
                 let codec = FrameCodecHandler(decoder: decoder, requestTimeout: timeout, redactor: redactor) { code, message in
                     audit.record(
                         AuditEntry(
@@ -37,21 +36,23 @@ public enum FrameListener {
                 }
                 try channel.pipeline.syncOperations.addHandler(codec)
             },
-            serve: { peer, inbound, outbound in
+            serve: { peer, slot, inbound, outbound in
                 for try await request in inbound {
+                    // While the agent works on a request this connection keeps its slot; waiting
+                    // for the next one, it is the first to give way when the slots are full.
+                    slot.working()
                     let reply = await handler.handle(request, peer: peer) { frame in try? await outbound.write(frame) }
                     try await outbound.write(reply)
+                    slot.waitingForClient()
                 }
             },
-            refuse: { refusal, inbound, outbound in
+            refusalBytes: { refusal, allocator in
                 let status = if case .peer = refusal { Wire.Status.denied } else { Wire.Status.error }
-                try await outbound.write(.error(code: refusal.code, message: refusal.message, status: status))
-                // Shut our side, then discard (never serve) what the client still sends until it
-                // hangs up: closing with unread input would make the kernel reset the connection
-                // and the client would lose the refusal. The codec's deadline bounds the wait.
-                outbound.finish()
-                for try await _ in inbound {}
+                return allocator.buffer(bytes: Frame.error(code: refusal.code, message: refusal.message, status: status).encoded())
             }
         )
+        return Listener(
+            settings: .init(path: path, allowedUIDs: allowedUIDs, maximumConnections: limits.maximumConnections),
+            serving: serving, audit: audit, redactor: redactor, logger: logger)
     }
 }

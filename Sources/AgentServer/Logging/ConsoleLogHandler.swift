@@ -26,6 +26,25 @@ public struct ConsoleLogHandler: LogHandler {
         if !merged.isEmpty {
             line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         }
-        AppendOnlyFile.standardError.write(Array((redactor.redact(line) + "\n").utf8))
+        AppendOnlyFile.standardError.write(Array((Self.printable(redactor.redact(line)) + "\n").utf8))
+    }
+
+    /// `text` with control characters (C0, DEL, C1) shown as `\u{…}`: a value a client chose
+    /// cannot start a new line or move a person's terminal cursor.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                result += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 }

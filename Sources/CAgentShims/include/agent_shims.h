@@ -31,4 +31,13 @@ int agent_madvise_dontdump(void *address, size_t length);
 /// Writes zeros that the optimiser may not remove (`explicit_bzero`).
 void agent_secure_zero(void *address, size_t length);
 
+/// `openat2(dirfd, path, {flags, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS})` through
+/// `syscall` (glibc has no wrapper): `path` is resolved strictly beneath `dirfd`, symbolic links
+/// included, and no `/proc` magic link is followed. Returns a descriptor, or -1 with errno set
+/// (`EXDEV` when the path would leave `dirfd`, `ENOSYS` on kernels before 5.6).
+int agent_openat2_beneath(int dirfd, const char *path, int flags, unsigned int mode);
+
+/// `renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_NOREPLACE)`.
+int agent_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+
 #endif

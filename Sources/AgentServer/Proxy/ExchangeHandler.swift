@@ -1,0 +1,378 @@
+import AgentSystem
+import NIOCore
+import NIOHTTP1
+
+/// Runs one client exchange on a forwarding socket: feeds what happens to the pure
+/// `ExchangeStateMachine` and performs the actions it returns, with the socket's
+/// `ForwardingRules` deciding. One connection, one request; the connection ends with the response.
+///
+/// Back-pressure both ways: the client is not read while the upstream cannot take more, and the
+/// upstream is not read while the client cannot take more. Deadlines: the head must arrive
+/// within `headTimeout`, a body the rules read within `bodyTimeout` of the head, and a streamed
+/// body may pause for at most `bodyTimeout`.
+final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, UpstreamDelegate {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// What every connection of one socket shares.
+    struct Shared: Sendable {
+        let rules: Rules
+        let pool: UpstreamPool
+        let audit: AuditLog
+        let bodies: BodyBudget
+        var limits = ExchangeLimits()
+    }
+
+    private let shared: Shared
+    private let peer: PeerCredentials
+    private let slot: ConnectionSlot
+    private let gate: InputGate
+    private var machine: ExchangeStateMachine
+    private var context: ChannelHandlerContext?
+    private var clientHead: HTTPRequestHead?
+    private var request: ScreenedRequest?
+    private var upstream: UpstreamConnection?
+    private var record: ExchangeRecord?
+    private var deadline: Scheduled<Void>?
+    /// Bytes of `BodyBudget` this exchange holds while it reads a body for the rules.
+    private var reserved = 0
+    private var decisionRound = 0
+
+    init(shared: Shared, peer: PeerCredentials, slot: ConnectionSlot, gate: InputGate) {
+        self.shared = shared
+        self.peer = peer
+        self.slot = slot
+        self.gate = gate
+        self.machine = ExchangeStateMachine(maximumInspectedBody: shared.limits.maximumInspectedBody)
+    }
+
+    // MARK: - Client side
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        arm(shared.limits.headTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        releaseBudget()
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            received(head)
+        case .body(let chunk):
+            if case .collecting = machine.state {
+                guard shared.bodies.reserve(chunk.readableBytes) else {
+                    return perform(
+                        machine.answer(
+                            ProxyReply(status: .serviceUnavailable, message: "the agent is holding too many request bodies; try again"),
+                            code: "busy"))
+                }
+                reserved += chunk.readableBytes
+            } else if case .forwarding = machine.state {
+                arm(shared.limits.bodyTimeout)  // a streamed body may pause, not stall
+            }
+            perform(machine.body(chunk))
+        case .end:
+            perform(machine.end())
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        upstream?.channel.flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if let upstream, case .forwarding = machine.state {
+            upstream.channel.setAutoRead(context.channel.isWritable)
+            // A client that does not read its response is the one holding the slot.
+            if context.channel.isWritable { slot.working() } else { slot.waitingForClient() }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if var record {
+            record.note = record.status == 0 ? "client closed early" : "client closed before the response ended"
+            record.write()
+            self.record = nil
+        }
+        perform(machine.clientClosed())
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError, case .awaitingHead = machine.state {
+            return perform(machine.answer(ProxyReply(status: .badRequest, message: "the request is not valid HTTP/1.1"), code: "bad-request"))
+        }
+        // Anything else (a reset, bytes that do not parse after the request): the exchange ends.
+        perform(machine.clientClosed())
+        context.close(promise: nil)
+    }
+
+    private func received(_ head: HTTPRequestHead) {
+        guard case .awaitingHead = machine.state else { return perform(.none) }  // pipelined: dropped
+        clientHead = head
+        record = ExchangeRecord(
+            peer: peer, socket: shared.rules.socketName, method: head.method.rawValue, host: head.headers["host"].first ?? "",
+            uri: head.uri, started: .now, audit: shared.audit)
+        let framing: ExchangeStateMachine.Framing
+        switch RequestFraming.framing(of: head) {
+        case .success(let value): framing = value
+        case .failure(let reply): return perform(machine.head(framing: .none, inspectBody: false, expectsContinue: false, refusal: (reply, "bad-request")))
+        }
+        let expects = RequestFraming.expectsContinue(head)
+        if head.headers["expect"].contains(where: { $0.lowercased() != "100-continue" }) {
+            let reply = ProxyReply(status: .expectationFailed, message: "the agent only understands Expect: 100-continue")
+            return perform(machine.head(framing: framing, inspectBody: false, expectsContinue: false, refusal: (reply, "bad-request")))
+        }
+        switch shared.rules.screen(head, peer: peer) {
+        case .refuse(let reply, let code):
+            perform(machine.head(framing: framing, inspectBody: false, expectsContinue: false, refusal: (reply, code)))
+        case .accept(let screened):
+            request = screened
+            let action = machine.head(framing: framing, inspectBody: screened.inspectsBody, expectsContinue: expects, refusal: nil)
+            if case .collectBody = action { arm(shared.limits.bodyTimeout) } else { deadline?.cancel() }
+            perform(action)
+        }
+    }
+
+    // MARK: - Actions
+
+    private func perform(_ action: ExchangeStateMachine.Action) {
+        if case .releaseUnusedUpstream = action { return releaseUpstream(reusable: true) }  // also once the client is gone
+        guard let context else { return }
+        switch action {
+        case .none:
+            break
+        case .collectBody(let sendContinue):
+            if sendContinue { sendContinueResponse() }
+        case .decide(let body):
+            deadline?.cancel()
+            if machine.state.requestEnded { gate.close() }
+            context.channel.setAutoRead(false)
+            slot.working()
+            decide(body: body)
+        case .connect(let sendContinue):
+            if sendContinue { sendContinueResponse() }
+            releaseBudget()
+            connect()
+        case .forwardHead(let held):
+            forwardHead(held)
+        case .forwardBody(let chunk):
+            upstream?.channel.write(HTTPClientRequestPart.body(.byteBuffer(chunk)), promise: nil)
+        case .forwardEnd:
+            deadline?.cancel()
+            gate.close()
+            upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        case .relayResponseHead, .relayResponseBody:
+            break  // `upstreamReceived` writes the part it was given
+        case .finishResponse(let reuse):
+            finish(reuseUpstream: reuse)
+        case .reply(let reply, let code, let release):
+            if release { releaseUpstream(reusable: false) }
+            answer(reply, code: code)
+        case .abort(let release):
+            if release { releaseUpstream(reusable: false) }
+            context.close(promise: nil)
+        case .releaseUnusedUpstream:
+            releaseUpstream(reusable: true)
+        case .close:
+            context.close(promise: nil)
+        case .drain:
+            // The client is still sending the refused request: read and drop it (the decoder must
+            // see its end), so that closing does not reset the connection and lose the reply.
+            slot.waitingForClient()
+            context.close(mode: .output, promise: nil)
+            context.channel.setAutoRead(true)
+            arm(shared.limits.drainTimeout)
+        }
+    }
+
+    private func sendContinueResponse() {
+        guard let context, let head = clientHead else { return }
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+    }
+
+    private func decide(body: ByteBuffer?) {
+        guard let request else { return }
+        decisionRound += 1
+        record?.details = shared.rules.auditDetails(for: request, body: body)
+        apply(shared.rules.decide(request, body: body))
+    }
+
+    private func apply(_ verdict: ForwardingVerdict) {
+        switch verdict {
+        case .allow:
+            record?.decision = "allow"
+            perform(machine.allowed(expectsContinue: clientHead.map(RequestFraming.expectsContinue) ?? false))
+        case .refuse(let reply, let code):
+            perform(machine.answer(reply, code: code))
+        case .lookUp(let work):
+            guard let loop = context?.eventLoop else { return }
+            let handler = NIOLoopBound(self, eventLoop: loop)
+            Task {
+                let verdict = await work()
+                loop.execute { handler.value.apply(verdict) }
+            }
+        }
+    }
+
+    private func connect() {
+        guard let context, let request else { return }
+        shared.pool.connection(to: request.upstream, on: context.eventLoop).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let upstream):
+                self.upstream = upstream
+                upstream.handler.delegate = self
+                self.perform(self.machine.upstreamConnected())
+            case .failure(let error):
+                let reply = ProxyReply.upstreamFailure(error, upstream: self.shared.rules.upstreamName)
+                self.perform(self.machine.upstreamFailed(reply, code: reply.status == .gatewayTimeout ? "upstream-timeout" : "upstream-failed"))
+            }
+        }
+    }
+
+    private func forwardHead(_ held: ExchangeStateMachine.Held) {
+        guard let context, let upstream, let request, let clientHead else { return }
+        var head = shared.rules.upstreamHead(for: request, clientHead: clientHead)
+        switch machine.state {
+        case .forwarding(let forwarding):
+            switch forwarding.framing {
+            case .none: head.headers.remove(name: "Transfer-Encoding")
+            case .length(let length): head.headers.replaceOrAdd(name: "Content-Length", value: String(length))
+            case .chunked: head.headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+            }
+        default:
+            return
+        }
+        let channel = upstream.channel
+        channel.setAutoRead(true)  // a previous exchange may have paused it
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        if let body = held.body, body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
+        for chunk in held.chunks { channel.write(HTTPClientRequestPart.body(.byteBuffer(chunk)), promise: nil) }
+        if held.requestEnded {
+            gate.close()
+            channel.write(HTTPClientRequestPart.end(nil), promise: nil)
+        } else {
+            arm(shared.limits.bodyTimeout)
+            context.channel.setAutoRead(channel.isWritable)
+        }
+        channel.flush()
+    }
+
+    // MARK: - Upstream side
+
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard let context, let clientHead else { return }
+        switch part {
+        case .head(let response):
+            let keepAlive = response.version == .http1_1 && !response.headers["connection"].contains { $0.lowercased().contains("close") }
+            let action = machine.responseHead(status: Int(response.status.code), keepAlive: keepAlive)
+            guard case .relayResponseHead = action else { return perform(action) }
+            record?.status = Int(response.status.code)
+            var head = HTTPResponseHead(version: clientHead.version, status: response.status)
+            head.headers = HeaderFilter.clientResponseHeaders(response.headers)
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+        case .body(let chunk):
+            // Flushed when the upstream read completes (`upstreamReadComplete`) or at the end.
+            if case .relayResponseBody = machine.responseBody() { context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil) }
+        case .end:
+            perform(machine.responseEnd())
+        }
+    }
+
+    func upstreamFailed(_ error: any Error) {
+        let reply = ProxyReply.upstreamFailure(error, upstream: shared.rules.upstreamName)
+        if var record, case .forwarding(let forwarding) = machine.state, forwarding.responseStarted {
+            record.note = "upstream closed mid-response"
+            record.write()
+            self.record = nil
+        }
+        perform(machine.upstreamFailed(reply, code: reply.status == .gatewayTimeout ? "upstream-timeout" : "upstream-failed"))
+    }
+
+    func upstreamReadComplete() {
+        guard let context, let upstream else { return }
+        context.flush()
+        if !context.channel.isWritable { upstream.channel.setAutoRead(false) }
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        if case .forwarding(let forwarding) = machine.state, !forwarding.requestEnded { context?.channel.setAutoRead(isWritable) }
+    }
+
+    // MARK: - Ending
+
+    private func finish(reuseUpstream: Bool) {
+        guard let context else { return }
+        releaseUpstream(reusable: reuseUpstream)
+        record?.write()
+        record = nil
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    private func releaseUpstream(reusable: Bool) {
+        guard let upstream else { return }
+        self.upstream = nil
+        upstream.handler.delegate = nil
+        shared.pool.release(upstream, reusable: reusable)
+    }
+
+    private func releaseBudget() {
+        if reserved > 0 { shared.bodies.release(reserved) }
+        reserved = 0
+    }
+
+    /// Sends the agent's own GitHub-shaped reply; when it is out, the machine says what next.
+    private func answer(_ reply: ProxyReply, code: String) {
+        guard let context else { return }
+        deadline?.cancel()
+        releaseBudget()
+        if var record {
+            record.status = Int(reply.status.code)
+            record.decision = reply.status == .forbidden ? "deny" : "error"
+            record.code = code
+            record.reason = reply.message
+            record.write()
+            self.record = nil
+        }
+        let version = clientHead?.version ?? .http1_1
+        context.write(wrapOutboundOut(.head(reply.head(version: version))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: reply.body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            self.perform(self.machine.replyWritten())
+        }
+    }
+
+    private func arm(_ timeout: TimeAmount) {
+        deadline?.cancel()
+        guard let context else { return }
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            self.perform(self.machine.deadlinePassed())
+        }
+    }
+}
+
+/// Limits every exchange on a forwarding socket keeps.
+struct ExchangeLimits: Sendable {
+    /// The request head must arrive this soon after connecting.
+    var headTimeout: TimeAmount = .seconds(10)
+    /// A body the rules read must arrive this soon after its head; a streamed body may pause
+    /// this long.
+    var bodyTimeout: TimeAmount = .seconds(30)
+    /// After a refusal, what the client still sends is read (and dropped) this long at most.
+    var drainTimeout: TimeAmount = .seconds(5)
+    /// Bodies the rules read are held in memory up to this size.
+    var maximumInspectedBody = 32 << 20
+}
+
+extension Channel {
+    /// Starts or stops reading (`autoRead`), on the channel's own event loop.
+    func setAutoRead(_ reading: Bool) {
+        try? syncOptions?.setOption(.autoRead, value: reading)
+    }
+}

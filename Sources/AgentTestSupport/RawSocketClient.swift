@@ -1,0 +1,57 @@
+import AgentSystem
+import Foundation
+
+/// A client that sends exact bytes to a Unix socket and reads what comes back, for tests that
+/// speak to the agent as an attacker would (pipelined requests, partial heads, extra bytes).
+public final class RawSocketClient: @unchecked Sendable {
+    private let connection: UnixSocketConnection
+
+    public init(path: String) throws {
+        connection = try UnixSocketConnection(path: path, timeout: .seconds(5))
+    }
+
+    public func send(_ text: String) throws {
+        try connection.send(Array(text.utf8), timeout: .seconds(30))
+    }
+
+    public func send(_ bytes: [UInt8]) throws {
+        try connection.send(bytes, timeout: .seconds(30))
+    }
+
+    public func finishSending() {
+        connection.finishSending()
+    }
+
+    /// Everything until the agent closes the connection, or what came within `timeout`.
+    /// `closed` says whether the agent closed it.
+    public func readUntilClosed(timeout: Duration = .seconds(60)) -> (text: String, closed: Bool) {
+        var bytes: [UInt8] = []
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            guard let chunk = try? connection.receive(timeout: deadline - ContinuousClock.now) else { break }
+            if chunk.isEmpty { return (String(decoding: bytes, as: UTF8.self), true) }
+            bytes += chunk
+        }
+        return (String(decoding: bytes, as: UTF8.self), false)
+    }
+
+    /// Sends `text` on a new connection, then reads until the agent closes it.
+    public static func exchange(_ path: String, _ text: String, timeout: Duration = .seconds(60)) throws -> (text: String, closed: Bool) {
+        let client = try RawSocketClient(path: path)
+        try client.send(text)
+        return client.readUntilClosed(timeout: timeout)
+    }
+}
+
+extension String {
+    /// The status code of the first HTTP response in this text (`HTTP/1.1 403 …`), or 0.
+    public var httpStatus: Int {
+        guard hasPrefix("HTTP/1."), let code = split(separator: " ").dropFirst().first else { return 0 }
+        return Int(code) ?? 0
+    }
+
+    /// How many HTTP responses this text holds.
+    public var httpResponseCount: Int {
+        components(separatedBy: "\r\nHTTP/1.").count - (hasPrefix("HTTP/1.") ? 0 : 1)
+    }
+}
