@@ -225,6 +225,17 @@ show_logs() {
         --security-opt no-new-privileges --entrypoint agent-status localhost/claude-code-claude:latest --format-log
 }
 
+# Stops and removes every container of the project: the sessions `compose run` started are not
+# the service's own container, so `down` alone would leave them (and the agent they require).
+stop_all() {
+    local sessions
+    sessions=$("$ENGINE" ps -a -q --filter "label=com.docker.compose.project=${COMPOSE_PROJECT_NAME:-claude-code}" \
+        --filter label=com.docker.compose.service=claude)
+    # shellcheck disable=SC2086 # one id per word
+    [ -z "$sessions" ] || "$ENGINE" rm -f $sessions >/dev/null
+    "${COMPOSE[@]}" down
+}
+
 run_tests() {
     "$ROOT/Tests/run-tests.sh"
 }
@@ -241,7 +252,7 @@ run_agent_locally() {
 case "${1:-}" in
     "") prepare; start_claude ;;
     --build) prepare; find_compose; build_images ;;
-    --stop) prepare; find_compose; "${COMPOSE[@]}" down ;;
+    --stop) prepare; find_compose; stop_all ;;
     --shell) prepare; validate_settings; find_compose; "${COMPOSE[@]}" up -d agent; wait_for_agent; "${COMPOSE[@]}" run --rm claude bash ;;
     --logs) prepare; find_compose; show_logs "${2:-}" ;;
     --status) prepare; find_compose; "${COMPOSE[@]}" ps; agent_status || true ;;

@@ -40,11 +40,18 @@ export COMPOSE_PROJECT_NAME=claude-code-e2e
 export COMPOSE_EXTRA_FILES="$E2E/compose.e2e.yml $E2E/compose.e2e-idle.yml"
 project_label=label=io.podman.compose.project=$COMPOSE_PROJECT_NAME
 container_of() { podman ps --filter "$project_label" --filter "label=com.docker.compose.service=$1" --format '{{.Names}}' | head -n 1; }
+# The claude session run.sh started (not one of its short-lived agent-status checks).
+session_container() {
+    podman ps --filter "$project_label" --filter label=com.docker.compose.service=claude --format '{{.Names}} {{.Command}}' \
+        | awk '/sleep infinity/ { print $1; exit }'
+}
 
 work=$(mktemp -d /tmp/claude-e2e.XXXXXX)
-fixture_pid=
+fixture_pid= run_pid=
 cleanup() {
     [ "${KEEP_E2E:-}" = 1 ] && { say "kept: $work and the containers"; return; }
+    # run.sh first: a session it has yet to start would bring the agent back up.
+    [ -z "$run_pid" ] || { kill -- -"$run_pid" 2>/dev/null; wait "$run_pid" 2>/dev/null; } || true
     ./run.sh --stop >/dev/null 2>&1 || true
     tmux -L claude-e2e kill-server 2>/dev/null || true
     podman volume rm -f "${COMPOSE_PROJECT_NAME}_agent-run" "${COMPOSE_PROJECT_NAME}_claude-home" >/dev/null 2>&1 || true
@@ -99,11 +106,12 @@ build_started=$(date +%s)
 say "built in $(($(date +%s) - build_started)) s: agent $(podman image inspect --format '{{.Size}}' localhost/claude-code-agent:latest | numfmt --to=si)B, claude $(podman image inspect --format '{{.Size}}' localhost/claude-code-claude:latest | numfmt --to=si)B"
 
 say "starting ./run.sh (the claude container idles, so that the test can exec into it)"
-./run.sh </dev/null >"$work/run.log" 2>&1 &
+setsid ./run.sh </dev/null >"$work/run.log" 2>&1 &
 run_pid=$!
-wait_for 600 test -n "$(container_of claude)" || { cat "$work/run.log" >&2; exit 1; }
+claude_started() { [ -n "$(session_container)" ]; }
+wait_for 600 claude_started || { cat "$work/run.log" >&2; exit 1; }
 agent=$(container_of agent)
-claude=$(container_of claude)
+claude=$(session_container)
 in_claude() { podman exec -w /workspace "$claude" sh -c "$1"; }
 wait_for 100 in_claude 'agent-status --timeout 2' || true
 
@@ -128,6 +136,7 @@ check "the agent's log holds neither canary" sh -c "! grep -qe '$CANARY' -e '$AN
 
 ./run.sh --stop >"$work/stop.log" 2>&1 || { cat "$work/stop.log" >&2; failures=$((failures + 1)); }
 wait "$run_pid" 2>/dev/null || true
+run_pid=
 check "./run.sh --stop leaves no container" sh -c "[ -z \"\$(podman ps -a -q --filter $project_label)\" ]"
 
 source "$E2E/interactive.sh"
