@@ -35,12 +35,15 @@ let package = Package(
         ),
         .target(name: "AgentGit", dependencies: ["CLibGit2", "AgentPolicy"]),
         .target(name: "AgentAPIPolicy", dependencies: ["AgentPolicy"]),
+        // Pure decisions of the workspace guard (git's config format, the key allowlist, what
+        // changed since the baseline), kept out of AgentPolicy, which decides refs and API calls.
+        .target(name: "AgentWorkspaceGuard", dependencies: ["AgentPolicy"]),
 
         // Services and clients
         .target(
             name: "AgentServer",
             dependencies: [
-                "AgentPolicy", "AgentAPIPolicy", "AgentProtocol", "AgentSystem", "AgentGit",
+                "AgentPolicy", "AgentAPIPolicy", "AgentProtocol", "AgentSystem", "AgentGit", "AgentWorkspaceGuard",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -96,6 +99,7 @@ let package = Package(
             dependencies: ["AgentAPIPolicy", "AgentPolicy", "AgentTestSupport", .product(name: "GraphQL", package: "GraphQL")]
         ),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
+        .testTarget(name: "AgentWorkspaceGuardTests", dependencies: ["AgentWorkspaceGuard", "AgentTestSupport"]),
         .testTarget(name: "AgentSystemTests", dependencies: ["AgentSystem"]),
         .testTarget(
             name: "AgentServerTests",

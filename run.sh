@@ -19,7 +19,10 @@ Usage: ./run.sh [COMMAND]
   --stop      Stop and remove the containers (Claude's login and settings are kept).
   --shell     Open a shell in the claude container.
   --logs      Follow the command agent's log, audit lines shown readably (--logs --json: raw JSON).
-  --status    Show the containers and agent-status.
+  --status    Show the containers, agent-status and what the workspace guard quarantined.
+  --quarantine  Show only what the workspace guard quarantined (no containers needed).
+  --restore ID  Put one quarantined item back after you have reviewed it (the session must
+              have ended; a running agent is stopped so that it does not take the item again).
   --test      Check (and, as root, install) what the tests need, then lint, build and run every
               test, ending with the container end-to-end test.
   --agent     Build and run the command agent here, in the foreground (no containers).
@@ -249,13 +252,120 @@ run_agent_locally() {
     exec "$(swift build --show-bin-path)/command-agent"
 }
 
+# The workspace guard (README: "The workspace guard"): what the agent took out of the project's
+# git metadata waits in records under .git/agent-quarantine/ID (or .agent-quarantine/ID). These
+# run here, on the host, with your own tools; the claude container cannot start them.
+quarantine_field() {  # quarantine_field MANIFEST KEY: the value, control characters dropped
+    local line
+    while IFS= read -r line || [ -n "$line" ]; do
+        if [ "${line%%=*}" = "$2" ]; then printf '%s' "${line#*=}" | LC_ALL=C tr -d '\000-\037\177'; return 0; fi
+    done <"$1"
+}
+
+quarantine_records() {  # NUL-separated record directories under PROJECT_DIR (links never followed)
+    local manifest
+    find -P "$1" -maxdepth 12 -type f -name manifest -path '*agent-quarantine/*/manifest' -print0 2>/dev/null |
+        while IFS= read -r -d '' manifest; do printf '%s\0' "${manifest%/manifest}"; done | sort -z
+}
+
+show_quarantine() {
+    local project=${PROJECT_DIR:-$CALLER_DIR} record count=0 key
+    [ -d "$project" ] || return 0
+    while IFS= read -r -d '' record; do
+        [ $count -gt 0 ] || say "the workspace guard quarantined (review it, then ./run.sh --restore ID, or delete the record):"
+        count=$((count + 1))
+        key=$(quarantine_field "$record/manifest" key)
+        printf '  %s  %s%s: %s\n' "$(quarantine_field "$record/manifest" id)" "${key:+$key in }" \
+            "$(quarantine_field "$record/manifest" origin)" "$(quarantine_field "$record/manifest" rule)" >&2
+        printf '      %s\n' "${record#"$project"/}" | LC_ALL=C tr -d '\000-\011\013-\037\177' >&2
+    done < <(quarantine_records "$project")
+}
+
+# No symbolic link between DIRECTORY (physical) and PATH below it, component by component.
+quarantine_no_links() {
+    local path=$1 rest=$2 part
+    while [ -n "$rest" ]; do
+        part=${rest%%/*}
+        [ "$part" = "$rest" ] && rest= || rest=${rest#*/}
+        [ -n "$part" ] || continue
+        path=$path/$part
+        [ ! -L "$path" ] || return 1
+    done
+}
+
+# Stops what would race the restore: a running Claude session refuses it, a running agent is
+# stopped (it would quarantine the item again; its next start takes it into its baseline).
+quarantine_quiet_containers() {
+    (find_compose) >/dev/null 2>&1 || return 0
+    find_compose
+    local name=${COMPOSE_PROJECT_NAME:-claude-code} service ids
+    for service in claude agent; do
+        ids=$({ "$ENGINE" ps -q --filter "label=com.docker.compose.project=$name" --filter "label=com.docker.compose.service=$service"
+            "$ENGINE" ps -q --filter "label=io.podman.compose.project=$name" --filter "label=com.docker.compose.service=$service"; } 2>/dev/null | sort -u)
+        [ -n "$ids" ] || continue
+        [ "$service" = agent ] || die "a Claude session is running: end it before restoring anything"
+        say "stopping the agent, which would quarantine the item again (the next ./run.sh starts it with the item in its baseline)"
+        # shellcheck disable=SC2086
+        "$ENGINE" stop $ids >/dev/null
+    done
+}
+
+restore_quarantined() {
+    local id=${1:-} project record records=() kind origin target answer
+    [[ "$id" =~ ^[0-9]{8}-[0-9]{6}-[0-9]{4}$ ]] || die "--restore needs a record id as ./run.sh --status lists it (YYYYMMDD-HHMMSS-NNNN)"
+    project=$(cd "${PROJECT_DIR:-$CALLER_DIR}" && pwd -P) || die "PROJECT_DIR is not a directory"
+    while IFS= read -r -d '' record; do [ "${record##*/}" != "$id" ] || records+=("$record"); done < <(quarantine_records "$project")
+    [ ${#records[@]} -eq 1 ] || die "found ${#records[@]} quarantine records named $id under $project (expected one)"
+    record=${records[0]}
+    kind=$(quarantine_field "$record/manifest" kind)
+    origin=$(quarantine_field "$record/manifest" origin)
+    [ "$(quarantine_field "$record/manifest" restore)" != by-hand ] || die "record $id must be restored by hand (see $record/manifest)"
+    [[ -n "$origin" && "$origin" != /* && "/$origin/" != */../* && "$origin" =~ ^[][A-Za-z0-9._/@+:=,~\ -]+$ ]] ||
+        die "record $id names a place this command does not write to; restore it by hand"
+    target=$project/$origin
+    quarantine_no_links "$project" "${record#"$project"/}" && quarantine_no_links "$project" "$origin" ||
+        die "a symbolic link lies on the way to $origin or to the record; restore it by hand"
+    quarantine_quiet_containers
+    case "$kind" in
+        config-entry)
+            [ -f "$record/entry.gitconfig" ] && [ -f "$target" ] || die "$origin or the record's entry.gitconfig is missing or not a file"
+            say "this goes back at the end of $origin:"
+            LC_ALL=C cat -v "$record/entry.gitconfig" >&2
+            ;;
+        file)
+            [ ! -e "$target" ] && [ ! -L "$target" ] || die "$origin exists again: move it away first"
+            [ -d "$(dirname "$target")" ] || die "the folder of $origin is gone"
+            say "this goes back to $origin:"
+            if [ -L "$record/item" ]; then printf 'a symbolic link to %s\n' "$(readlink "$record/item")" | LC_ALL=C cat -v >&2
+            elif [ -f "$record/item" ]; then ls -l "$record/item" >&2; LC_ALL=C head -c 65536 "$record/item" | LC_ALL=C cat -v >&2
+            else ls -la "$record/item" >&2; fi
+            ;;
+        *) die "record $id has an unknown kind" ;;
+    esac
+    printf 'run.sh: restore it? [y/N] ' >&2
+    read -r answer || answer=
+    [[ "$answer" =~ ^[Yy]([Ee][Ss])?$ ]] || die "nothing restored"
+    if [ "$kind" = config-entry ]; then
+        [ -z "$(tail -c 1 "$target")" ] || printf '\n' >>"$target"
+        cat "$record/entry.gitconfig" >>"$target"
+        rm -f "$record/entry.gitconfig"
+    else
+        mv -n "$record/item" "$target" && [ ! -e "$record/item" ] && [ ! -L "$record/item" ] || die "could not move it back"
+    fi
+    rm -f "$record/manifest"
+    rmdir "$record" 2>/dev/null || true
+    say "restored $id to $origin"
+}
+
 case "${1:-}" in
-    "") prepare; start_claude ;;
+    "") prepare; trap show_quarantine EXIT; start_claude ;;
     --build) prepare; find_compose; build_images ;;
     --stop) prepare; find_compose; stop_all ;;
     --shell) prepare; validate_settings; find_compose; "${COMPOSE[@]}" up -d agent; wait_for_agent; "${COMPOSE[@]}" run --rm claude bash ;;
     --logs) prepare; find_compose; show_logs "${2:-}" ;;
-    --status) prepare; find_compose; "${COMPOSE[@]}" ps; agent_status || true ;;
+    --status) prepare; find_compose; "${COMPOSE[@]}" ps; agent_status || true; show_quarantine ;;
+    --quarantine) load_env_file "$ROOT/.env"; show_quarantine ;;
+    --restore) load_env_file "$ROOT/.env"; restore_quarantined "${2:-}" ;;
     --test) run_tests ;;
     --agent) run_agent_locally ;;
     --help | -h) usage ;;

@@ -59,6 +59,8 @@ public enum AgentRuntime {
             throw StartupError(description: "AGENT_CA_FILE: \(error)")
         }
 
+        // Before any listener: what the container writes later must not become the baseline.
+        let workspaceGuard = try WorkspaceGuardService.start(configuration, audit: audit, logger: logger)
         let github = GitHubClient(apiURL: configuration.githubAPIURL, caFile: configuration.caFile, secret: secret)
         let status = StatusService(configuration: configuration, secret: secret, github: github, startedAt: startedAt)
         // libgit2 blocks: it gets threads of its own, never the event loops'.
@@ -93,7 +95,8 @@ public enum AgentRuntime {
         )
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: listener), .init(service: proxy), .init(service: egress)], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: [.init(service: listener), .init(service: proxy), .init(service: egress), .init(service: workspaceGuard)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "lifecycle") { _ in SwiftLogNoOpLogHandler() })
         )
         do {

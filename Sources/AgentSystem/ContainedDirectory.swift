@@ -23,7 +23,7 @@ public final class ContainedDirectory: @unchecked Sendable {
     /// How the directory was named (for messages only, never re-opened by this name).
     public let displayPath: String
 
-    private init(descriptor: Int32, displayPath: String) {
+    init(descriptor: Int32, displayPath: String) {
         self.descriptor = descriptor
         self.displayPath = displayPath
     }
@@ -48,7 +48,7 @@ public final class ContainedDirectory: @unchecked Sendable {
     /// exactly this open directory, whatever is renamed or replaced meanwhile.
     public var procPath: String { "/proc/self/fd/\(descriptor)" }
 
-    private func shown(_ relative: String) -> String {
+    func shown(_ relative: String) -> String {
         relative.isEmpty || relative == "." ? displayPath : (displayPath.hasSuffix("/") ? displayPath : displayPath + "/") + relative
     }
 
@@ -272,6 +272,10 @@ public struct FileStatus: Hashable, Sendable {
     public let inode: UInt64
     public let modified: Int64
     public let modifiedNanoseconds: Int
+    /// The inode's change time: set by the kernel on every write, rename or `chmod`; no
+    /// unprivileged process can set it back.
+    public let changed: Int64
+    public let changedNanoseconds: Int
 
     init(_ info: stat) {
         switch info.st_mode & S_IFMT {
@@ -286,6 +290,8 @@ public struct FileStatus: Hashable, Sendable {
         inode = UInt64(info.st_ino)
         modified = Int64(info.st_mtim.tv_sec)
         modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
+        changed = Int64(info.st_ctim.tv_sec)
+        changedNanoseconds = Int(info.st_ctim.tv_nsec)
     }
 }
 

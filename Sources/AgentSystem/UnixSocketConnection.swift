@@ -30,21 +30,34 @@ public final class UnixSocketConnection {
         self.descriptor = fd
         let flags = fcntl(fd, F_GETFL)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-        let result = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        // A Unix socket whose accept queue is full answers EAGAIN and does not connect later by
+        // itself (unlike TCP's EINPROGRESS): try again until the timeout.
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let result = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
             }
-        }
-        if result != 0 {
+            if result == 0 { return }
             let code = errno
-            guard code == EINPROGRESS || code == EAGAIN else {
+            switch code {
+            case EINTR:
+                continue
+            case EAGAIN where ContinuousClock.now < deadline:
+                _ = poll(nil, 0, 5)
+            case EAGAIN:
+                throw .timedOut(path: path, activity: "connecting (the agent's queue is full)", timeout: timeout)
+            case EINPROGRESS:
+                try wait(for: Int16(POLLOUT), timeout: timeout, doing: "connecting")
+                var pending: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &length)
+                if pending != 0 { throw .connect(path: path, SystemCallError(call: "connect", errno: pending)) }
+                return
+            default:
                 throw .connect(path: path, SystemCallError(call: "connect", errno: code))
             }
-            try wait(for: Int16(POLLOUT), timeout: timeout, doing: "connecting")
-            var pending: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &length)
-            if pending != 0 { throw .connect(path: path, SystemCallError(call: "connect", errno: pending)) }
         }
     }
 

@@ -64,6 +64,8 @@ public final class ChildProcess: @unchecked Sendable {
 
     public var isRunning: Bool { poll() == nil }
     public var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    /// Standard output as bytes (not necessarily UTF-8).
+    public var stdoutBytes: [UInt8] { (try? Array(Data(contentsOf: URL(fileURLWithPath: stdoutPath)))) ?? [] }
     public var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     /// The exit status (128 + N for a signal) once the process has ended, reaped without blocking.

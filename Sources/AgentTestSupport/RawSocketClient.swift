@@ -22,6 +22,17 @@ public final class RawSocketClient: @unchecked Sendable {
         connection.finishSending()
     }
 
+    /// What arrives until `marker` has arrived (or the connection closed, or `timeout` passed).
+    public func readUntil(_ marker: String, timeout: Duration = .seconds(30)) -> String {
+        var bytes: [UInt8] = []
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, !String(decoding: bytes, as: UTF8.self).contains(marker) {
+            guard let chunk = try? connection.receive(timeout: deadline - ContinuousClock.now), !chunk.isEmpty else { break }
+            bytes += chunk
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Everything until the agent closes the connection, or what came within `timeout`.
     /// `closed` says whether the agent closed it.
     public func readUntilClosed(timeout: Duration = .seconds(60)) -> (text: String, closed: Bool) {

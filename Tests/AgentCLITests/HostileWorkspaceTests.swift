@@ -44,7 +44,9 @@ struct HostileWorkspaceTests {
 
     @Test(arguments: settings)
     func configurationChangesNothing(_ setting: Setting) async throws {
-        let scenario = try await GitScenario.start()
+        // The workspace guard would take these settings out before the agent reads them; this
+        // test is about the agent ignoring them.
+        let scenario = try await GitScenario.start(environment: ["AGENT_WORKSPACE_GUARD": "false"])
         let evil = try await FixtureGitHubServer()
         let markers = try TemporaryDirectory(prefix: "marker")
         let app = try await scenario.clone()
@@ -121,7 +123,7 @@ struct HostileWorkspaceTests {
         PathCase(name: "a .git file pointing outside", code: "repository-missing"),
     ])
     func repositoriesOutsideTheWorkspaceAreRefused(_ path: PathCase) async throws {
-        let scenario = try await GitScenario.start()
+        let scenario = try await GitScenario.start(environment: ["AGENT_WORKSPACE_GUARD": "false"])
         let outside = try TemporaryDirectory(prefix: "outside")
         try await scenario.server.cloneDirectly("o/app", to: outside.sub("app"))
         let outsideGit = outside.sub("app/.git")

@@ -23,6 +23,8 @@ struct ConfigurationTests {
         #expect(configuration.githubAPIURL.description == "https://api.github.com")
         #expect(configuration.caFile == nil)
         #expect(configuration.auditLog == "-")
+        #expect(configuration.isWorkspaceGuarded)
+        #expect(try !parse(["AGENT_WORKSPACE_GUARD": "false"]).isWorkspaceGuarded)
     }
 
     @Test func seedStyleValues() throws {
@@ -92,6 +94,7 @@ struct ConfigurationTests {
         Bad(key: "GITHUB_API_URL", value: "https://api.github.com:99999", problem: "'https://api.github.com:99999': the port must be 1 to 65535"),
         Bad(key: "GITHUB_API_URL", value: "https://api.github.com/?x=1", problem: "'https://api.github.com/?x=1': a query or fragment is not allowed"),
         Bad(key: "AGENT_AUDIT_LOG", value: "audit.log", problem: "'audit.log' is not an absolute path"),
+        Bad(key: "AGENT_WORKSPACE_GUARD", value: "maybe", problem: "expected true or false, not 'maybe'"),
     ])
     func badValuesNameTheKey(_ bad: Bad) {
         do {

@@ -25,6 +25,7 @@ check "agent-status reports healthy" in_claude 'agent-status | grep -q ": health
 check "git clone through the agent" in_claude 'git clone -q https://github.com/o/app.git app && test -f app/README.md'
 check "git push origin HEAD:claude/x" in_claude 'cd app && git -c user.name=c -c user.email=c@e commit -q --allow-empty -m e2e && git push origin HEAD:claude/x'
 check "git push origin main is refused by the policy" sh -c "podman exec -w /workspace/app $claude git push origin main 2>&1 | grep -q \"branch 'main' is protected (BLOCKED_BRANCHES)\""
+check "the workspace guard: what the claude container writes into .git does not run on the host" Tests/EndToEnd/workspace-guard.sh "$claude" "$agent" "$work/project"
 check "gh api /user returns the fixture's answer" in_claude 'gh api /user | grep -q octocat-fixture'
 check "the egress relay reaches an allowed host" in_claude "curl -sS --noproxy '' -p -x http://127.0.0.1:3128 http://127.0.0.1:$API_PORT/user | grep -q octocat-fixture"
 check "the egress relay is refused for another host" sh -c "! podman exec $claude curl -sS -p -x http://127.0.0.1:3128 https://example.com/ && podman logs $agent 2>&1 | grep -q \"egress to 'example.com:443' refused\""

@@ -22,6 +22,8 @@ public struct AgentConfiguration: Sendable {
     public var auditLog: String
     /// `EGRESS_ALLOWED_HOSTS`: where the claude container's own HTTPS may go.
     public var egressAllowed: Set<EgressTarget>
+    /// `AGENT_WORKSPACE_GUARD`: whether the workspace guard keeps the host's git safe (default true).
+    public var isWorkspaceGuarded: Bool = true
 
     public var gitSocketPath: String { socketDirectory + "/git.sock" }
     public var ghSocketPath: String { socketDirectory + "/gh.sock" }

@@ -36,6 +36,7 @@ public struct ConfigurationParser: Sendable {
     /// Keys the agent knows; any other `AGENT_*` key is probably a typo and gets a warning.
     public static let knownAgentKeys: Set<String> = [
         "AGENT_SOCKET_DIR", "AGENT_WORKSPACE", "AGENT_ALLOWED_UIDS", "AGENT_CA_FILE", "AGENT_AUDIT_LOG",
+        "AGENT_WORKSPACE_GUARD",
     ]
 
     public let environment: [String: String]
@@ -78,7 +79,8 @@ public struct ConfigurationParser: Sendable {
             githubAPIURL: try url("GITHUB_API_URL", overrides.githubAPIURL, default: "https://api.github.com"),
             caFile: try optionalPath("AGENT_CA_FILE", overrides.caFile),
             auditLog: try auditLogTarget(overrides.auditLog),
-            egressAllowed: try egressTargets()
+            egressAllowed: try egressTargets(),
+            isWorkspaceGuarded: try flag("AGENT_WORKSPACE_GUARD", default: true)
         )
         return (configuration, warnings())
     }

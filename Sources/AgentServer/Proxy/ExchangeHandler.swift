@@ -7,9 +7,8 @@ import NIOHTTP1
 /// `ForwardingRules` deciding. One connection, one request; the connection ends with the response.
 ///
 /// Back-pressure both ways: the client is not read while the upstream cannot take more, and the
-/// upstream is not read while the client cannot take more. Deadlines: the head must arrive
-/// within `headTimeout`, a body the rules read within `bodyTimeout` of the head, and a streamed
-/// body may pause for at most `bodyTimeout`.
+/// upstream is not read while the client cannot take more. Deadlines (`ExchangeLimits`): for the
+/// head, for a body the rules read, and for pauses of a streamed body.
 final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, UpstreamDelegate {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -73,7 +72,7 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
                 }
                 reserved += chunk.readableBytes
             } else if case .forwarding = machine.state {
-                arm(shared.limits.bodyTimeout)  // a streamed body may pause, not stall
+                arm(shared.limits.streamPauseTimeout)  // a streamed body may pause, not stall
             }
             perform(machine.body(chunk))
         case .end:
@@ -135,7 +134,7 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
         case .accept(let screened):
             request = screened
             let action = machine.head(framing: framing, inspectBody: screened.inspectsBody, expectsContinue: expects, refusal: nil)
-            if case .collectBody = action { arm(shared.limits.bodyTimeout) } else { deadline?.cancel() }
+            if case .collectBody = action { arm(shared.limits.inspectedBodyTimeout) } else { deadline?.cancel() }
             perform(action)
         }
     }
@@ -258,7 +257,7 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
             gate.close()
             channel.write(HTTPClientRequestPart.end(nil), promise: nil)
         } else {
-            arm(shared.limits.bodyTimeout)
+            arm(shared.limits.streamPauseTimeout)
             context.channel.setAutoRead(channel.isWritable)
         }
         channel.flush()
@@ -361,9 +360,12 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
 struct ExchangeLimits: Sendable {
     /// The request head must arrive this soon after connecting.
     var headTimeout: TimeAmount = .seconds(10)
-    /// A body the rules read must arrive this soon after its head; a streamed body may pause
-    /// this long.
-    var bodyTimeout: TimeAmount = .seconds(30)
+    /// A body the rules read must arrive this soon after its head (at most 32 MiB over a local
+    /// socket: a fraction of a second for any real client).
+    var inspectedBodyTimeout: TimeAmount = .seconds(15)
+    /// A streamed body may pause this long (the client is also paused while GitHub is slow to
+    /// take it).
+    var streamPauseTimeout: TimeAmount = .seconds(60)
     /// After a refusal, what the client still sends is read (and dropped) this long at most.
     var drainTimeout: TimeAmount = .seconds(5)
     /// Bodies the rules read are held in memory up to this size.

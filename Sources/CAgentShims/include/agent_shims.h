@@ -37,6 +37,10 @@ void agent_secure_zero(void *address, size_t length);
 /// (`EXDEV` when the path would leave `dirfd`, `ENOSYS` on kernels before 5.6).
 int agent_openat2_beneath(int dirfd, const char *path, int flags, unsigned int mode);
 
+/// Like `agent_openat2_beneath`, and no symbolic link is followed in any component
+/// (`RESOLVE_NO_SYMLINKS`): a link anywhere in `path` fails with `ELOOP`.
+int agent_openat2_beneath_no_symlinks(int dirfd, const char *path, int flags, unsigned int mode);
+
 /// `renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_NOREPLACE)`.
 int agent_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
 
