@@ -209,7 +209,7 @@ start_claude() {
     validate_settings
     find_compose
     images_exist || build_images
-    "${COMPOSE[@]}" up -d agent
+    "${COMPOSE[@]}" up -d agent >/dev/null
     wait_for_agent
     "${COMPOSE[@]}" run --rm claude "$@"
 }
@@ -361,7 +361,7 @@ case "${1:-}" in
     "") prepare; trap show_quarantine EXIT; start_claude ;;
     --build) prepare; find_compose; build_images ;;
     --stop) prepare; find_compose; stop_all ;;
-    --shell) prepare; validate_settings; find_compose; "${COMPOSE[@]}" up -d agent; wait_for_agent; "${COMPOSE[@]}" run --rm claude bash ;;
+    --shell) prepare; validate_settings; find_compose; "${COMPOSE[@]}" up -d agent >/dev/null; wait_for_agent; "${COMPOSE[@]}" run --rm claude bash ;;
     --logs) prepare; find_compose; show_logs "${2:-}" ;;
     --status) prepare; find_compose; "${COMPOSE[@]}" ps; agent_status || true; show_quarantine ;;
     --quarantine) load_env_file "$ROOT/.env"; show_quarantine ;;
