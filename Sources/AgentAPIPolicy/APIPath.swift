@@ -60,4 +60,10 @@ public enum APIPathText {
     public static func decodedOnce(_ text: String) -> String? {
         APIPath.percentDecoded(text)
     }
+
+    /// The path's segments, decoded once; refused as the API policy refuses paths (`..`, a second
+    /// layer of escapes, control characters, `//`).
+    public static func segments(_ path: String) -> Result<[String], Denial> {
+        APIPath.parse(path).map(\.segments)
+    }
 }

@@ -30,19 +30,30 @@ public enum AgentRuntime {
         let hardeningFailure: SystemCallError?
         do { try ProcessHardening.disableCoreDumps(); hardeningFailure = nil } catch { hardeningFailure = error }
 
-        // The token first: nothing may copy the environment before GITHUB_TOKEN is scrubbed.
+        // The secrets first: nothing may copy the environment before their variables are scrubbed.
         let secret: LockedSecret
-        do { secret = try TokenLoader.load(tokenFile: tokenFile) } catch { throw StartupError(description: error.description) }
-        defer { secret.wipe() }
+        let anthropic: AnthropicCredential?
+        do {
+            secret = try TokenLoader.load(tokenFile: tokenFile)
+            anthropic = try AnthropicCredential.load()
+        } catch {
+            for source in [SecretSource.anthropicAPIKey, .claudeOAuthToken] { TokenLoader.scrubEnvironment(source.variable) }
+            throw StartupError(description: error.description)
+        }
+        defer {
+            secret.wipe()
+            anthropic?.secret.wipe()
+        }
 
-        let redactor = Redactor(secret: secret)
+        let redactor = Redactor(secrets: [secret] + (anthropic.map { [$0.secret] } ?? []))
         var logger = Logger(label: "command-agent") { ConsoleLogHandler(label: $0, redactor: redactor) }
         logger.logLevel = .info
 
         let parsed: (AgentConfiguration, warnings: [String])
         do {
             parsed = try ConfigurationParser(
-                environment: ProcessIdentity.environment(), overrides: overrides, ownUID: ProcessIdentity.userID
+                environment: ProcessIdentity.environment(), overrides: overrides, ownUID: ProcessIdentity.userID,
+                holdsAnthropicCredential: anthropic != nil
             ).parse()
         } catch {
             throw StartupError(description: error.description)
@@ -50,8 +61,10 @@ public enum AgentRuntime {
         let configuration = parsed.0
         for warning in parsed.warnings { logger.warning("\(warning)") }
         if let hardeningFailure { logger.warning("could not disable core dumps (\(hardeningFailure))") }
-        if let failure = secret.lockFailure {
-            logger.warning("the token could not be locked in memory (\(failure)); it may reach swap. Grant CAP_IPC_LOCK or raise RLIMIT_MEMLOCK.")
+        for (name, held) in [("the token", secret), ("the Anthropic credential", anthropic?.secret)] {
+            if let failure = held?.lockFailure {
+                logger.warning("\(name) could not be locked in memory (\(failure)); it may reach swap. Grant CAP_IPC_LOCK or raise RLIMIT_MEMLOCK.")
+            }
         }
 
         let audit = try StartupChecks.prepare(configuration, redactor: redactor, logger: logger)
@@ -62,7 +75,8 @@ public enum AgentRuntime {
         // Before any listener: what the container writes later must not become the baseline.
         let workspaceGuard = try WorkspaceGuardService.start(configuration, audit: audit, logger: logger)
         let github = GitHubClient(apiURL: configuration.githubAPIURL, caFile: configuration.caFile, secret: secret)
-        let status = StatusService(configuration: configuration, secret: secret, github: github, startedAt: startedAt)
+        let status = StatusService(
+            configuration: configuration, secret: secret, anthropic: anthropic?.kind, github: github, startedAt: startedAt)
         // libgit2 blocks: it gets threads of its own, never the event loops'.
         let gitPool = NIOThreadPool(numberOfThreads: 4)
         gitPool.start()
@@ -93,9 +107,18 @@ public enum AgentRuntime {
             path: configuration.egressSocketPath, allowed: configuration.egressAllowed, allowedUIDs: configuration.allowedUIDs,
             audit: audit, redactor: redactor, logger: logger
         )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: listener), .init(service: proxy), .init(service: egress), .init(service: workspaceGuard),
+        ]
+        if let anthropic {
+            services.append(
+                .init(
+                    service: AnthropicProxy.make(
+                        configuration: configuration, credential: anthropic, pool: pool, audit: audit, redactor: redactor, logger: logger)))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: listener), .init(service: proxy), .init(service: egress), .init(service: workspaceGuard)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "lifecycle") { _ in SwiftLogNoOpLogHandler() })
         )

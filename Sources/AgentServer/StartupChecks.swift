@@ -12,7 +12,7 @@ enum StartupChecks {
         } catch {
             throw .init(description: "AGENT_SOCKET_DIR: cannot use \(configuration.socketDirectory): \(error.reason)")
         }
-        for path in [configuration.gitSocketPath, configuration.ghSocketPath, configuration.egressSocketPath] {
+        for path in [configuration.gitSocketPath, configuration.ghSocketPath, configuration.egressSocketPath, configuration.anthropicSocketPath] {
             switch SocketFile.occupant(of: path) {
             case .nothing: break
             case .staleSocket: SocketFile.remove(path)

@@ -37,7 +37,7 @@ public final class LockedSecret: @unchecked Sendable, CustomStringConvertible, C
         guard let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
             mapping != MAP_FAILED
         else {
-            throw .memory(SystemCallError(call: "mmap", errno: errno))
+            throw .memory(source: "the secret", SystemCallError(call: "mmap", errno: errno))
         }
         var lockError: SystemCallError?
         if mlock(mapping, length) != 0 { lockError = SystemCallError(call: "mlock", errno: errno) }

@@ -3,16 +3,25 @@
 /// It compares bytes in place: no `String` copy of the token is ever made.
 public struct Redactor: Sendable {
     public static let replacement = "[REDACTED]"
-    private let secret: LockedSecret?
+    private let secrets: [LockedSecret]
 
     /// - Parameter secret: the token; `nil` makes a redactor that changes nothing.
     public init(secret: LockedSecret?) {
-        self.secret = secret
+        self.secrets = secret.map { [$0] } ?? []
     }
 
-    /// `text` with every occurrence of the token replaced by `[REDACTED]`.
+    /// A redactor for every secret the agent holds.
+    public init(secrets: [LockedSecret]) {
+        self.secrets = secrets
+    }
+
+    /// `text` with every occurrence of a secret replaced by `[REDACTED]`.
     public func redact(_ text: String) -> String {
-        guard let secret, secret.count > 0 else { return text }
+        secrets.reduce(text) { redact($0, removing: $1) }
+    }
+
+    private func redact(_ text: String, removing secret: LockedSecret) -> String {
+        guard secret.count > 0 else { return text }
         let bytes = Array(text.utf8)
         guard bytes.count >= secret.count else { return text }
         return secret.withUnsafeBytes { token in

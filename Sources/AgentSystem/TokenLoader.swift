@@ -4,63 +4,83 @@
     import Musl
 #endif
 
-/// Reads the GitHub token once, straight into a `LockedSecret`, from `GITHUB_TOKEN` or from the
-/// file named by `GITHUB_TOKEN_FILE`.
+/// Reads a secret once, straight into a `LockedSecret`, from its variable (`GITHUB_TOKEN`) or
+/// from the file its file variable names (`GITHUB_TOKEN_FILE`).
 ///
 /// The environment variable is then removed **and** its bytes in the process's original
 /// environment block are overwritten, so that `/proc/<pid>/environ` no longer shows it: `unsetenv`
 /// alone only edits the `environ` array, not the block the kernel reports.
 public enum TokenLoader {
-    public static let variable = "GITHUB_TOKEN"
-    public static let fileVariable = "GITHUB_TOKEN_FILE"
+    public static let variable = SecretSource.githubToken.variable
+    public static let fileVariable = SecretSource.githubToken.fileVariable
 
-    /// Loads the token and scrubs `GITHUB_TOKEN` from the environment, whatever the outcome.
+    /// Loads the GitHub token and scrubs `GITHUB_TOKEN` from the environment, whatever the outcome.
     /// - Parameter tokenFile: a path that overrides `GITHUB_TOKEN_FILE` (command-line flag).
     public static func load(tokenFile: String? = nil) throws(TokenError) -> LockedSecret {
-        defer { scrubEnvironment(variable) }
-        let fromEnvironment = environmentValue(variable)
-        let filePath = tokenFile ?? environmentValue(fileVariable).map { String(cString: $0) }
-        if let filePath, !filePath.isEmpty {
-            if let fromEnvironment, fromEnvironment.pointee != 0 { throw .bothSet }
-            return try load(fromFile: filePath)
+        let setButEmpty = environmentValue(variable).map { $0.pointee == 0 } ?? false
+        guard let secret = try load(.githubToken, fileOverride: tokenFile) else {
+            throw setButEmpty ? .empty(source: variable) : .missing(.githubToken)
         }
-        guard let fromEnvironment else { throw .missing }
+        return secret
+    }
+
+    /// Whether `source` is set at all (its variable or its file variable, non-empty).
+    public static func isSet(_ source: SecretSource) -> Bool {
+        isSet(named: source.variable) || isSet(named: source.fileVariable)
+    }
+
+    /// Whether the environment variable `name` is set and not empty.
+    public static func isSet(named name: String) -> Bool {
+        environmentValue(name).map { $0.pointee != 0 } ?? false
+    }
+
+    /// Loads `source`, or `nil` when neither of its variables is set; scrubs its variable from
+    /// the environment whatever the outcome.
+    public static func load(_ source: SecretSource, fileOverride: String? = nil) throws(TokenError) -> LockedSecret? {
+        defer { scrubEnvironment(source.variable) }
+        let fromEnvironment = environmentValue(source.variable).flatMap { $0.pointee == 0 ? nil : $0 }
+        let filePath = fileOverride ?? environmentValue(source.fileVariable).map { String(cString: $0) }
+        if let filePath, !filePath.isEmpty {
+            if fromEnvironment != nil { throw .bothSet(source) }
+            return try load(fromFile: filePath, key: source.fileVariable)
+        }
+        guard let fromEnvironment else { return nil }
         return try LockedSecret { buffer throws(TokenError) in
             let length = strlen(fromEnvironment)
-            guard length <= buffer.count else { throw .tooLong(source: variable, limit: LockedSecret.capacity) }
+            guard length <= buffer.count else { throw .tooLong(source: source.variable, limit: LockedSecret.capacity) }
             buffer.copyMemory(from: UnsafeRawBufferPointer(start: fromEnvironment, count: length))
-            return try validatedLength(buffer, length, source: variable)
+            return try validatedLength(buffer, length, source: source.variable)
         }
     }
 
-    /// Loads the token from a file (its trailing newline dropped).
-    public static func load(fromFile path: String) throws(TokenError) -> LockedSecret {
+    /// Loads a secret from a file (its trailing newline dropped); `key` names it in errors.
+    public static func load(fromFile path: String, key: String = SecretSource.githubToken.fileVariable) throws(TokenError) -> LockedSecret {
         let descriptor: Int32
         do {
-            descriptor = try retryingSyscall("open") { open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) }
+            descriptor = try retryingSyscall("open") { open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }
         } catch {
-            throw .unreadableFile(path: path, error)
+            throw .unreadableFile(key: key, path: path, error)
         }
         defer { close(descriptor) }
         var info = stat()
-        if fstat(descriptor, &info) != 0 { throw .unreadableFile(path: path, SystemCallError(call: "fstat", errno: errno)) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notARegularFile(path: path) }
+        if fstat(descriptor, &info) != 0 { throw .unreadableFile(key: key, path: path, SystemCallError(call: "fstat", errno: errno)) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notARegularFile(key: key, path: path) }
         return try LockedSecret { buffer throws(TokenError) in
-            let total = try readAll(descriptor, into: buffer, path: path)
-            if total == buffer.count { throw .tooLong(source: fileVariable, limit: LockedSecret.capacity) }
-            return try validatedLength(buffer, total, source: fileVariable)
+            let total = try readAll(descriptor, into: buffer, path: path, key: key)
+            if total == buffer.count { throw .tooLong(source: key, limit: LockedSecret.capacity) }
+            return try validatedLength(buffer, total, source: key)
         }
     }
 
     /// Reads until end of file or until `buffer` is full; returns the number of bytes read.
-    private static func readAll(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(TokenError) -> Int {
+    private static func readAll(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String, key: String) throws(TokenError) -> Int {
         var total = 0
         while total < buffer.count {
             let count: Int
             do {
                 count = try retryingSyscall("read") { read(descriptor, buffer.baseAddress.map { $0 + total }, buffer.count - total) }
             } catch {
-                throw .unreadableFile(path: path, error)
+                throw .unreadableFile(key: key, path: path, error)
             }
             if count == 0 { break }
             total += count

@@ -34,7 +34,11 @@ public final class AgentUnderTest: @unchecked Sendable {
         ]
         environment.merge(extra) { $1 }
         child = try ChildProcess(BuiltProducts.path("command-agent"), environment: environment, outputDirectory: directory.path)
-        try await Self.waitUntilListening(gitSocketPath, process: child)
+        for name in ["git.sock", "gh.sock", "egress.sock"]
+            + (environment.keys.contains { $0.hasPrefix("ANTHROPIC_API_KEY") || $0.hasPrefix("CLAUDE_CODE_OAUTH") } ? ["anthropic.sock"] : [])
+        {
+            try await Self.waitUntilListening(socketDirectory + "/" + name, process: child)
+        }
     }
 
     /// Polls until the socket accepts a connection (readiness, not timing: no fixed sleep).

@@ -43,6 +43,10 @@ public final class FixtureGitHubServer: Sendable {
     public var requests: [Request] { recorder.requests.withLock { $0 } }
     /// How many connections clients have opened so far.
     public var connectionsAccepted: Int { recorder.connections.withLock { $0 } }
+    /// How many client connections have closed so far.
+    public var connectionsClosed: Int { recorder.closedConnections.withLock { $0 } }
+    /// How many streams `/v1/fixture/held-stream` holds open now.
+    public var heldStreamCount: Int { recorder.heldStreams.withLock { $0.count } }
 
     /// - Parameters:
     ///   - tls: serve https with the fixture certificate for `localhost` (Fixtures/tls).
@@ -64,6 +68,7 @@ public final class FixtureGitHubServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 recorder.connections.withLock { $0 += 1 }
+                channel.closeFuture.whenComplete { _ in recorder.closedConnections.withLock { $0 += 1 } }
                 return channel.eventLoop.makeCompletedFuture {
                     if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
@@ -89,6 +94,9 @@ public final class FixtureGitHubServer: Sendable {
 final class Recorder: Sendable {
     let requests = Mutex<[FixtureGitHubServer.Request]>([])
     let connections = Mutex(0)
+    let closedConnections = Mutex(0)
+    /// Streams held open by `/v1/fixture/held-stream` until `/fixture/release`.
+    let heldStreams = Mutex<[@Sendable () -> Void]>([])
     /// Where requests are also written, for a test in another process.
     let file: RequestRecorder?
 
@@ -157,6 +165,16 @@ final class FixtureHandler: ChannelInboundHandler {
         if head.method == .GET, path.hasPrefix("/fixture/bytes/"), let count = Int(path.dropFirst("/fixture/bytes/".count)) {
             return streamBytes(count, context: context, version: head.version)
         }
+        // /v1/fixture/held-stream sends one server-sent event, then holds the rest until a request
+        // for /fixture/release (a stream that must arrive as it is sent, not when it ends).
+        if path == "/v1/fixture/held-stream" {
+            return holdStream(context: context, version: head.version)
+        }
+        if path == "/fixture/release" {
+            for release in recorder.heldStreams.withLock({ streams in
+                defer { streams.removeAll() }; return streams
+            }) { release() }
+        }
         // /fixture/cut/N promises N bytes, sends half, and closes the connection.
         if head.method == .GET, path.hasPrefix("/fixture/cut/"), let count = Int(path.dropFirst("/fixture/cut/".count)) {
             var headers = HTTPHeaders()
@@ -185,6 +203,26 @@ final class FixtureHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    private func holdStream(context: ChannelHandlerContext, version: HTTPVersion) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/event-stream")
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: "event: one\ndata: {}\n\n")))), promise: nil)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        recorder.heldStreams.withLock {
+            $0.append {
+                loop.execute {
+                    let (handler, context) = bound.value
+                    let rest = context.channel.allocator.buffer(string: "event: two\ndata: {}\n\n")
+                    context.write(handler.wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
+                    context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
+                }
+            }
+        }
     }
 
     private func streamBytes(_ count: Int, context: ChannelHandlerContext, version: HTTPVersion) {

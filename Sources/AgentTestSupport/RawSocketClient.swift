@@ -4,10 +4,21 @@ import Foundation
 /// A client that sends exact bytes to a Unix socket and reads what comes back, for tests that
 /// speak to the agent as an attacker would (pipelined requests, partial heads, extra bytes).
 public final class RawSocketClient: @unchecked Sendable {
-    private let connection: UnixSocketConnection
+    private var open: UnixSocketConnection?
+    private var connection: UnixSocketConnection {
+        get throws {
+            guard let open else { throw SocketError.transfer(path: "", SystemCallError(call: "send", errno: 9)) }
+            return open
+        }
+    }
 
     public init(path: String) throws {
-        connection = try UnixSocketConnection(path: path, timeout: .seconds(5))
+        open = try UnixSocketConnection(path: path, timeout: .seconds(5))
+    }
+
+    /// Closes the connection (a client hanging up).
+    public func close() {
+        open = nil
     }
 
     public func send(_ text: String) throws {
@@ -19,7 +30,7 @@ public final class RawSocketClient: @unchecked Sendable {
     }
 
     public func finishSending() {
-        connection.finishSending()
+        open?.finishSending()
     }
 
     /// What arrives until `marker` has arrived (or the connection closed, or `timeout` passed).

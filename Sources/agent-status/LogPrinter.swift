@@ -13,5 +13,5 @@ enum LogPrinter {
 
 /// Where the agent's status reply names the Anthropic credential it holds.
 enum AnthropicCredentialKind {
-    static let statusKey = "anthropic"
+    static let statusKey = "anthropic_credential"
 }

@@ -22,12 +22,19 @@ struct StatusReport {
         case "held": token = reply["token_locked"] == "true" ? "held (locked in memory)" : "held (NOT locked in memory: it may reach swap)"
         default: token = "missing"
         }
+        let anthropic =
+            switch reply["anthropic_credential"] {
+            case "api-key": "API key held, for \(reply["anthropic_api_url"] ?? "?") through anthropic.sock"
+            case "oauth-token": "OAuth token held, for \(reply["anthropic_api_url"] ?? "?") through anthropic.sock"
+            default: "none (Claude Code logs in itself)"
+            }
         let login = reply["login"].map { "GitHub login \($0)" } ?? "GitHub login unknown (\(reply["login_error"] ?? "no answer"))"
         return """
             command agent \(reply["version"] ?? "?") at \(socketPath): \(isHealthy ? "healthy" : "NOT healthy")
               up \(uptime), libgit2 \(reply["libgit2"] ?? "?")
               token: \(token); \(login)
               GitHub: \(reply["github_url"] ?? "?") (API \(reply["github_api_url"] ?? "?"))
+              Anthropic credential: \(anthropic)
               workspace: \(reply["workspace"] ?? "?")
               blocked branches: \(list("policy.blocked_branches", empty: "none"))
               allowed branch patterns: \(list("policy.allowed_branch_patterns", empty: "any branch not blocked"))

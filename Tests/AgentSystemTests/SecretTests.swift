@@ -46,7 +46,7 @@ struct SecretTests {
         #expect(throws: TokenError.empty(source: "GITHUB_TOKEN_FILE")) { try TokenLoader.load(fromFile: empty) }
         #expect(throws: TokenError.invalidCharacters(source: "GITHUB_TOKEN_FILE")) { try TokenLoader.load(fromFile: spaced) }
         #expect(throws: TokenError.tooLong(source: "GITHUB_TOKEN_FILE", limit: LockedSecret.capacity)) { try TokenLoader.load(fromFile: long) }
-        #expect(throws: TokenError.notARegularFile(path: "/tmp")) { try TokenLoader.load(fromFile: "/tmp") }
+        #expect(throws: TokenError.notARegularFile(key: "GITHUB_TOKEN_FILE", path: "/tmp")) { try TokenLoader.load(fromFile: "/tmp") }
         do {
             _ = try TokenLoader.load(fromFile: "/nonexistent/token")
             Issue.record("a missing file must fail")

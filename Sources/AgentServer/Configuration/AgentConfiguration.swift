@@ -25,7 +25,11 @@ public struct AgentConfiguration: Sendable {
     /// `AGENT_WORKSPACE_GUARD`: whether the workspace guard keeps the host's git safe (default true).
     public var isWorkspaceGuarded: Bool = true
 
+    /// `ANTHROPIC_API_URL`: where `anthropic.sock` sends Claude's API requests.
+    public var anthropicAPIURL: UpstreamURL
+
     public var gitSocketPath: String { socketDirectory + "/git.sock" }
+    public var anthropicSocketPath: String { socketDirectory + "/anthropic.sock" }
     public var ghSocketPath: String { socketDirectory + "/gh.sock" }
     public var egressSocketPath: String { socketDirectory + "/egress.sock" }
 }

@@ -44,10 +44,15 @@ public struct ConfigurationParser: Sendable {
     /// The uid allowed when `AGENT_ALLOWED_UIDS` is not set: the agent's own.
     public let ownUID: UInt32
 
-    public init(environment: [String: String], overrides: ConfigurationOverrides = .init(), ownUID: UInt32) {
+    /// Whether the agent holds an Anthropic credential: then Claude's API traffic goes through
+    /// `anthropic.sock`, and `api.anthropic.com` leaves the default egress list.
+    public let holdsAnthropicCredential: Bool
+
+    public init(environment: [String: String], overrides: ConfigurationOverrides = .init(), ownUID: UInt32, holdsAnthropicCredential: Bool = false) {
         self.environment = environment
         self.overrides = overrides
         self.ownUID = ownUID
+        self.holdsAnthropicCredential = holdsAnthropicCredential
     }
 
     /// Parses every key.
@@ -80,7 +85,8 @@ public struct ConfigurationParser: Sendable {
             caFile: try optionalPath("AGENT_CA_FILE", overrides.caFile),
             auditLog: try auditLogTarget(overrides.auditLog),
             egressAllowed: try egressTargets(),
-            isWorkspaceGuarded: try flag("AGENT_WORKSPACE_GUARD", default: true)
+            isWorkspaceGuarded: try flag("AGENT_WORKSPACE_GUARD", default: true),
+            anthropicAPIURL: try url("ANTHROPIC_API_URL", nil, default: "https://api.anthropic.com")
         )
         return (configuration, warnings())
     }
@@ -117,7 +123,7 @@ public struct ConfigurationParser: Sendable {
         let entries =
             try value("EGRESS_ALLOWED_HOSTS").map { text throws(ConfigurationError) in
                 try ListValue.parse(text, key: "EGRESS_ALLOWED_HOSTS")
-            } ?? EgressTarget.defaults
+            } ?? EgressTarget.defaults.filter { !(holdsAnthropicCredential && $0 == "api.anthropic.com") }
         var targets: Set<EgressTarget> = []
         for entry in entries {
             guard let target = EgressTarget(entry) else {

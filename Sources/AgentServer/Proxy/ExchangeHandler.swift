@@ -9,6 +9,9 @@ import NIOHTTP1
 /// Back-pressure both ways: the client is not read while the upstream cannot take more, and the
 /// upstream is not read while the client cannot take more. Deadlines (`ExchangeLimits`): for the
 /// head, for a body the rules read, and for pauses of a streamed body.
+///
+/// The state shared with `ExchangeHandler+Upstream.swift` (the machine, the contexts, the record)
+/// is internal for that extension only.
 final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, UpstreamDelegate {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -22,16 +25,16 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
         var limits = ExchangeLimits()
     }
 
-    private let shared: Shared
+    let shared: Shared
     private let peer: PeerCredentials
     private let slot: ConnectionSlot
     private let gate: InputGate
-    private var machine: ExchangeStateMachine
-    private var context: ChannelHandlerContext?
-    private var clientHead: HTTPRequestHead?
+    var machine: ExchangeStateMachine
+    var context: ChannelHandlerContext?
+    var clientHead: HTTPRequestHead?
     private var request: ScreenedRequest?
-    private var upstream: UpstreamConnection?
-    private var record: ExchangeRecord?
+    var upstream: UpstreamConnection?
+    var record: ExchangeRecord?
     private var deadline: Scheduled<Void>?
     /// Bytes of `BodyBudget` this exchange holds while it reads a body for the rules.
     private var reserved = 0
@@ -141,7 +144,7 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
 
     // MARK: - Actions
 
-    private func perform(_ action: ExchangeStateMachine.Action) {
+    func perform(_ action: ExchangeStateMachine.Action) {
         if case .releaseUnusedUpstream = action { return releaseUpstream(reusable: true) }  // also once the client is gone
         guard let context else { return }
         switch action {
@@ -162,6 +165,7 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
         case .forwardHead(let held):
             forwardHead(held)
         case .forwardBody(let chunk):
+            record?.requestBytes += chunk.readableBytes
             upstream?.channel.write(HTTPClientRequestPart.body(.byteBuffer(chunk)), promise: nil)
         case .forwardEnd:
             deadline?.cancel()
@@ -251,8 +255,14 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
         let channel = upstream.channel
         channel.setAutoRead(true)  // a previous exchange may have paused it
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        if let body = held.body, body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
-        for chunk in held.chunks { channel.write(HTTPClientRequestPart.body(.byteBuffer(chunk)), promise: nil) }
+        if let body = held.body, body.readableBytes > 0 {
+            record?.requestBytes += body.readableBytes
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
+        }
+        for chunk in held.chunks {
+            record?.requestBytes += chunk.readableBytes
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(chunk)), promise: nil)
+        }
         if held.requestEnded {
             gate.close()
             channel.write(HTTPClientRequestPart.end(nil), promise: nil)
@@ -263,50 +273,9 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
         channel.flush()
     }
 
-    // MARK: - Upstream side
-
-    func upstreamReceived(_ part: HTTPClientResponsePart) {
-        guard let context, let clientHead else { return }
-        switch part {
-        case .head(let response):
-            let keepAlive = response.version == .http1_1 && !response.headers["connection"].contains { $0.lowercased().contains("close") }
-            let action = machine.responseHead(status: Int(response.status.code), keepAlive: keepAlive)
-            guard case .relayResponseHead = action else { return perform(action) }
-            record?.status = Int(response.status.code)
-            var head = HTTPResponseHead(version: clientHead.version, status: response.status)
-            head.headers = HeaderFilter.clientResponseHeaders(response.headers)
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-        case .body(let chunk):
-            // Flushed when the upstream read completes (`upstreamReadComplete`) or at the end.
-            if case .relayResponseBody = machine.responseBody() { context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil) }
-        case .end:
-            perform(machine.responseEnd())
-        }
-    }
-
-    func upstreamFailed(_ error: any Error) {
-        let reply = ProxyReply.upstreamFailure(error, upstream: shared.rules.upstreamName)
-        if var record, case .forwarding(let forwarding) = machine.state, forwarding.responseStarted {
-            record.note = "upstream closed mid-response"
-            record.write()
-            self.record = nil
-        }
-        perform(machine.upstreamFailed(reply, code: reply.status == .gatewayTimeout ? "upstream-timeout" : "upstream-failed"))
-    }
-
-    func upstreamReadComplete() {
-        guard let context, let upstream else { return }
-        context.flush()
-        if !context.channel.isWritable { upstream.channel.setAutoRead(false) }
-    }
-
-    func upstreamWritabilityChanged(isWritable: Bool) {
-        if case .forwarding(let forwarding) = machine.state, !forwarding.requestEnded { context?.channel.setAutoRead(isWritable) }
-    }
-
     // MARK: - Ending
 
-    private func finish(reuseUpstream: Bool) {
+    func finish(reuseUpstream: Bool) {
         guard let context else { return }
         releaseUpstream(reusable: reuseUpstream)
         record?.write()
@@ -340,8 +309,9 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
             self.record = nil
         }
         let version = clientHead?.version ?? .http1_1
-        context.write(wrapOutboundOut(.head(reply.head(version: version))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: reply.body)))), promise: nil)
+        let body = shared.rules.body(of: reply)
+        context.write(wrapOutboundOut(.head(reply.head(version: version, body: body))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             self.perform(self.machine.replyWritten())
         }
@@ -353,28 +323,5 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
         deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             self.perform(self.machine.deadlinePassed())
         }
-    }
-}
-
-/// Limits every exchange on a forwarding socket keeps.
-struct ExchangeLimits: Sendable {
-    /// The request head must arrive this soon after connecting.
-    var headTimeout: TimeAmount = .seconds(10)
-    /// A body the rules read must arrive this soon after its head (at most 32 MiB over a local
-    /// socket: a fraction of a second for any real client).
-    var inspectedBodyTimeout: TimeAmount = .seconds(15)
-    /// A streamed body may pause this long (the client is also paused while GitHub is slow to
-    /// take it).
-    var streamPauseTimeout: TimeAmount = .seconds(60)
-    /// After a refusal, what the client still sends is read (and dropped) this long at most.
-    var drainTimeout: TimeAmount = .seconds(5)
-    /// Bodies the rules read are held in memory up to this size.
-    var maximumInspectedBody = 32 << 20
-}
-
-extension Channel {
-    /// Starts or stops reading (`autoRead`), on the channel's own event loop.
-    func setAutoRead(_ reading: Bool) {
-        try? syncOptions?.setOption(.autoRead, value: reading)
     }
 }

@@ -16,11 +16,15 @@ struct ExchangeRecord {
     var reason: String?
     var note: String?
     var details: [(String, String)] = []
+    /// Body bytes sent upstream and relayed back to the client.
+    var requestBytes = 0
+    var responseBytes = 0
 
     func write() {
         let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         var fields = [("method", method), ("host", String(host.prefix(256))), ("path", String(uri.prefix(512))), ("status", String(status))]
         fields += details
+        if decision == "allow" { fields += [("request_bytes", String(requestBytes)), ("response_bytes", String(responseBytes))] }
         if let note { fields.append(("note", note)) }
         audit.record(
             AuditEntry(

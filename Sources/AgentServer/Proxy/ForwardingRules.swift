@@ -16,12 +16,18 @@ protocol ForwardingRules: Sendable {
     func decide(_ request: ScreenedRequest, body: ByteBuffer?) -> ForwardingVerdict
     /// The head to send upstream: the client's head filtered, the credential added.
     func upstreamHead(for request: ScreenedRequest, clientHead: HTTPRequestHead) -> HTTPRequestHead
+    /// The body of the agent's own reply, shaped as the upstream shapes its errors (so that the
+    /// client prints it).
+    func body(of reply: ProxyReply) -> String
     /// Fields for the request's audit line beyond method, host, path and status.
     func auditDetails(for request: ScreenedRequest, body: ByteBuffer?) -> [(String, String)]
 }
 
 extension ForwardingRules {
     func auditDetails(for request: ScreenedRequest, body: ByteBuffer?) -> [(String, String)] { [] }
+
+    /// The body of the agent's own reply, shaped as the upstream shapes its errors.
+    func body(of reply: ProxyReply) -> String { reply.body }
 }
 
 /// A request head the rules accepted for a decision.

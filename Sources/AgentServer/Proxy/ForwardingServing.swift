@@ -32,8 +32,9 @@ struct ForwardingServing<Rules: ForwardingRules>: ConnectionServing {
     func refusal(_ refusal: ListenerRefusal, allocator: ByteBufferAllocator) -> ByteBuffer {
         let status: HTTPResponseStatus = if case .busy = refusal { .serviceUnavailable } else { .forbidden }
         let reply = ProxyReply(status: status, message: refusal.message)
+        let body = shared.rules.body(of: reply)
         var text = "HTTP/1.1 \(reply.status.code) \(reply.status.reasonPhrase)\r\n"
-        for (name, value) in reply.head(version: .http1_1).headers { text += "\(name): \(value)\r\n" }
-        return allocator.buffer(string: text + "\r\n" + reply.body)
+        for (name, value) in reply.head(version: .http1_1, body: body).headers { text += "\(name): \(value)\r\n" }
+        return allocator.buffer(string: text + "\r\n" + body)
     }
 }

@@ -10,14 +10,29 @@ struct ProxyReply: Error, Hashable, Sendable {
 
     static func denied(_ denial: Denial) -> ProxyReply { ProxyReply(status: .forbidden, message: denial.message) }
 
+    /// GitHub's error shape.
     var body: String {
         "{\"message\":\(JSONLine.quoted(message))}\n"
     }
 
-    func head(version: HTTPVersion) -> HTTPResponseHead {
+    /// Anthropic's error shape (`{"type":"error","error":{"type":…,"message":…}}`), which Claude
+    /// Code prints.
+    var anthropicBody: String {
+        let kind =
+            switch status.code {
+            case 400, 413, 415, 417: "invalid_request_error"
+            case 401: "authentication_error"
+            case 403: "permission_error"
+            case 408, 504: "timeout_error"
+            default: "api_error"
+            }
+        return "{\"type\":\"error\",\"error\":{\"type\":\"\(kind)\",\"message\":\(JSONLine.quoted(message))}}\n"
+    }
+
+    func head(version: HTTPVersion, body: String? = nil) -> HTTPResponseHead {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        headers.add(name: "Content-Length", value: String((body ?? self.body).utf8.count))
         headers.add(name: "Connection", value: "close")
         return HTTPResponseHead(version: version, status: status, headers: headers)
     }

@@ -169,7 +169,13 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
     weak var delegate: (any UpstreamDelegate)?
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        delegate?.upstreamReceived(unwrapInboundIn(data))
+        guard let delegate else {
+            // Bytes on a connection no exchange owns (idle in the pool, or after its response
+            // ended): it is out of step with the agent, so it is never used again.
+            context.close(promise: nil)
+            return
+        }
+        delegate.upstreamReceived(unwrapInboundIn(data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

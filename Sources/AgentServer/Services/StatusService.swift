@@ -8,12 +8,18 @@ import AgentSystem
 public struct StatusService: Sendable {
     let configuration: AgentConfiguration
     let secret: LockedSecret
+    /// Which Anthropic credential the agent holds (the kind only), if any.
+    let anthropic: AnthropicCredential.Kind?
     let github: GitHubClient
     let startedAt: ContinuousClock.Instant
 
-    public init(configuration: AgentConfiguration, secret: LockedSecret, github: GitHubClient, startedAt: ContinuousClock.Instant) {
+    public init(
+        configuration: AgentConfiguration, secret: LockedSecret, anthropic: AnthropicCredential.Kind?, github: GitHubClient,
+        startedAt: ContinuousClock.Instant
+    ) {
         self.configuration = configuration
         self.secret = secret
+        self.anthropic = anthropic
         self.github = github
         self.startedAt = startedAt
     }
@@ -31,6 +37,8 @@ public struct StatusService: Sendable {
         case .login(let login): frame.append("login", login)
         case .failed(let reason): frame.append("login_error", reason)
         }
+        frame.append("anthropic_credential", anthropic?.rawValue ?? "none")
+        if anthropic != nil { frame.append("anthropic_api_url", configuration.anthropicAPIURL.description) }
         frame.append("github_url", configuration.githubURL.description)
         frame.append("github_api_url", configuration.githubAPIURL.description)
         frame.append("workspace", configuration.workspace)
