@@ -20,6 +20,12 @@ public enum AuditLogFormatter {
         let decision = entry["decision"]?.text ?? "-"
         var what = [entry["socket"], entry["operation"], entry["repository"]].compactMap { $0?.text }
         if let refs = entry["refs"]?.list, !refs.isEmpty { what.append(refs.joined(separator: " ")) }
+        // A path, key or item that the operation does not already name (a quarantined file, say).
+        for key in ["path", "key", "item"] {
+            guard let value = entry[key]?.text, !value.isEmpty else { continue }
+            let withoutQuery = String(value.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            if !what.contains(where: { $0.contains(withoutQuery) }) { what.append(value) }
+        }
         for key in ["model", "status"] {
             if let value = entry[key]?.text, !value.isEmpty, value != "0" { what.append("\(key) \(value)") }
         }

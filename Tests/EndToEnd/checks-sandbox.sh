@@ -29,4 +29,5 @@ check "the workspace guard: what the claude container writes into .git does not 
 check "gh api /user returns the fixture's answer" in_claude 'gh api /user | grep -q octocat-fixture'
 check "the egress relay reaches an allowed host" in_claude "curl -sS --noproxy '' -p -x http://127.0.0.1:3128 http://127.0.0.1:$API_PORT/user | grep -q octocat-fixture"
 check "the egress relay is refused for another host" sh -c "! podman exec $claude curl -sS -p -x http://127.0.0.1:3128 https://example.com/ && podman logs $agent 2>&1 | grep -q \"egress to 'example.com:443' refused\""
-in_claude 'rm -rf app'
+# The next session clones again (host git in the workspace-guard check left root-owned objects).
+rm -rf "$work/project/app"

@@ -14,18 +14,31 @@ person kill-server 2>/dev/null || true
 person new-session -d -s person -x 150 -y 45 -c "$PROJECT_DIR" "bash --norc --noprofile"
 person send-keys -t person "PS1='person\$ '; $ROOT/run.sh; echo \"run.sh exited with \$?\"" Enter
 
+# Presses KEY until the screen shows PATTERN (a key pressed while the screen is still being drawn
+# can be lost, as it can for a person who types too early).
+press_until() {
+    local key=$1 pattern=$2
+    for _ in 1 2 3 4 5; do
+        person send-keys -t person "$key"
+        wait_for 25 on_screen "$pattern" && return 0
+    done
+    return 1
+}
+
 # Claude Code asks once whether to trust the project; a person says yes (the second choice).
 if wait_for 300 on_screen "trust this folder"; then
-    person send-keys -t person Down
-    person send-keys -t person Enter
+    press_until Down "❯.{1,2}Yes, I trust this folder" && person send-keys -t person Enter
 fi
-check "Claude Code shows its prompt" wait_for 300 on_screen "^❯ *$"
+# The input line: the prompt sign, then spaces (a no-break space among them).
+check "Claude Code shows its prompt" wait_for 300 on_screen "^❯[ "$'\u00a0'"]*\$"
 keep_screen 1-prompt
 person send-keys -t person -l "fixture-greeting: say hello"
+wait_for 50 on_screen "^❯.{1,2}fixture-greeting: say hello" || true
 person send-keys -t person Enter
 check "a typed prompt gets the fixture's answer on screen" wait_for 300 on_screen "Hello from the fixture Messages API, through the command agent\."
 keep_screen 2-answer
 person send-keys -t person -l "/exit"
+wait_for 50 on_screen "^❯.{1,2}/exit" || true
 person send-keys -t person Enter
 check "/exit returns to the shell" wait_for 300 on_screen "^run.sh exited with 0$"
 keep_screen 3-exit
