@@ -25,6 +25,8 @@ let package = Package(
         .target(name: "CAgentShims", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "CTestSupportShims", cSettings: [.define("_GNU_SOURCE")]),
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        // zlib: the agent's own object reader inflates the workspace's loose objects and packs.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Core (leaf) modules
         .target(name: "AgentPolicy"),
@@ -33,7 +35,7 @@ let package = Package(
             name: "AgentSystem",
             dependencies: ["CAgentShims", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        .target(name: "AgentGit", dependencies: ["CLibGit2", "AgentPolicy"]),
+        .target(name: "AgentGit", dependencies: ["CLibGit2", "CZlib", "AgentPolicy", "AgentSystem"]),
         .target(name: "AgentAPIPolicy", dependencies: ["AgentPolicy"]),
         // Pure decisions of the workspace guard (git's config format, the key allowlist, what
         // changed since the baseline), kept out of AgentPolicy, which decides refs and API calls.
@@ -101,6 +103,7 @@ let package = Package(
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "AgentWorkspaceGuardTests", dependencies: ["AgentWorkspaceGuard", "AgentTestSupport"]),
         .testTarget(name: "AgentSystemTests", dependencies: ["AgentSystem"]),
+        .testTarget(name: "AgentGitTests", dependencies: ["AgentGit", "AgentSystem", "AgentTestSupport"]),
         .testTarget(
             name: "AgentServerTests",
             dependencies: [

@@ -45,7 +45,7 @@ public struct APIPolicy: Sendable {
         case .failure(let denial): return .deny(denial)
         }
         let method = request.method
-        let shown = "\(method) \(request.path)"
+        let shown = "\(method) \(request.path.quotedInRefusal)"
         switch APIQuery.parse(request.query) {
         case .failure(let denial): return .deny(denial)
         case .success(let query):
@@ -58,7 +58,7 @@ public struct APIPolicy: Sendable {
             }
         }
         if request.bodyIsUnreadable, needsBody(method: method, path: request.path) {
-            return invalidBody(shown, "its body is not JSON the agent can read exactly one way (malformed, or a key given twice)")
+            return invalidBody(shown, "its body is not JSON the agent can read exactly one way (malformed, a key given twice, or more than 200000 values)")
         }
         if segments.count == 1, segments.word(0, is: "graphql"), method == "POST" {
             return GraphQLPolicy(api: self).decide(body: request.body, facts: facts, throughGET: false)
@@ -73,7 +73,8 @@ public struct APIPolicy: Sendable {
     /// Reads pass, except GraphQL through `GET /graphql?query=…`, which is decided like a body
     /// and may only run a query.
     private func decideRead(_ request: APIRequest, facts: APIFacts) -> APIDecision {
-        guard request.path.lowercased().contains("graphql") else { return .allow }
+        // Reads go to the route the path names after decoding, like writes: a path that decodes
+        // to '..', '//' or another layer of escapes is refused here too.
         let segments: [String]
         switch APIPath.parse(request.path) {
         case .success(let path): segments = path.segments

@@ -26,6 +26,11 @@ struct GraphQLPolicy {
         "transferIssue", "createDiscussion", "addDiscussionComment", "updateDiscussion", "addStar", "removeStar",
     ]
 
+    /// Ref updates one document may ask for, in all its fields.
+    static let maximumRefUpdates = 1_000
+    /// Ids one document may name that the agent must look up first.
+    static let maximumLookups = 16
+
     static let mergeMutations: Set<String> = ["mergePullRequest", "enablePullRequestAutoMerge", "enqueuePullRequest", "mergeBranch"]
 
     /// - Parameter throughGET: the document came in a `GET` query string: only queries may run.
@@ -44,7 +49,7 @@ struct GraphQLPolicy {
         switch body["operationName"] {
         case .some(.string(let name)):
             guard let named = operations.first(where: { $0.name == name }) else {
-                return invalid("no operation is named '\(name)'")
+                return invalid("no operation is named '\(name.quotedInRefusal)'")
             }
             chosen = named
         case .none, .some(.null):
@@ -69,15 +74,26 @@ struct GraphQLPolicy {
         } catch {
             return invalid(error.description)
         }
-        var lookups: [APILookup] = []
+        // Bounded work per document: ref updates decided and objects looked up, in all fields.
+        let refUpdates = fields.reduce(0) { total, field in
+            guard field.name == "updateRefs", let input = try? GraphQLValues.argument("input", of: field, variables: variables) else { return total }
+            return total + (input["refUpdates"]?.array?.count ?? 0)
+        }
+        guard refUpdates <= Self.maximumRefUpdates else {
+            return invalid("the mutation updates more than \(Self.maximumRefUpdates) refs")
+        }
+        var lookups: Set<APILookup> = []
         for field in fields {
             switch decide(field, variables: variables, facts: facts) {
             case .allow: continue
             case .deny(let denial): return .deny(denial)
-            case .needs(let more): lookups += more
+            case .needs(let more): lookups.formUnion(more)
+            }
+            guard lookups.count <= Self.maximumLookups else {
+                return invalid("the mutation names more than \(Self.maximumLookups) objects the agent would have to look up")
             }
         }
-        return lookups.isEmpty ? .allow : .needs(Array(Set(lookups)).sorted { "\($0)" < "\($1)" })
+        return lookups.isEmpty ? .allow : .needs(lookups.sorted { "\($0)" < "\($1)" })
     }
 
     private func decide(_ field: GraphQLField, variables: GraphQLVariables, facts: APIFacts) -> APIDecision {
@@ -136,7 +152,14 @@ struct GraphQLPolicy {
             }
             return decision
         case "updatePullRequestBranch":
-            return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in api.ref(pull.head, .update) }
+            // A rebase rewrites the pull request's branch: it is decided as a force-push.
+            let rebases: Bool
+            switch Optional(input).stringField("updateMethod") {
+            case .absent, .value("MERGE"): rebases = false
+            case .value("REBASE"): rebases = true
+            default: return invalid("\(name): 'updateMethod' is not MERGE or REBASE")
+            }
+            return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in api.ref(pull.head, .update, forced: rebases) }
         case "revertPullRequest":
             // GitHub names the new branch revert-<number>-<head>.
             return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in
@@ -152,7 +175,7 @@ struct GraphQLPolicy {
             case .absent: return .allow
             }
         default:
-            return .deny(Denial(.graphQLMutationNotAllowed, "GraphQL mutation '\(name)' is not allowed through the agent"))
+            return .deny(Denial(.graphQLMutationNotAllowed, "GraphQL mutation '\(name.quotedInRefusal)' is not allowed through the agent"))
         }
     }
 
@@ -184,7 +207,7 @@ struct GraphQLPolicy {
         switch facts.nodes[id] {
         case .none: return .needs([.node(id: id)])
         case .reference(let fullName): return decide(fullName)
-        case .some: return invalid("\(mutation): '\(id)' is not a ref")
+        case .some: return invalid("\(mutation): '\(id.quotedInRefusal)' is not a ref")
         }
     }
 
@@ -198,7 +221,7 @@ struct GraphQLPolicy {
         switch facts.nodes[id] {
         case .none: return .needs([.node(id: id)])
         case .pullRequest(let number, let base, let head): return decide((number, base, head))
-        case .some: return invalid("\(mutation): '\(id)' is not a pull request")
+        case .some: return invalid("\(mutation): '\(id.quotedInRefusal)' is not a pull request")
         }
     }
 
@@ -257,8 +280,10 @@ enum MutationFields {
             case .inlineFragment(_, let inner):
                 try collect(inner, fragments: fragments, visiting: &visiting, visits: &visits, into: &fields)
             case .fragmentSpread(let name):
-                guard !visiting.contains(name) else { throw GraphQLShapeError(description: "fragment '\(name)' spreads itself") }
-                guard let fragment = fragments[name] else { throw GraphQLShapeError(description: "fragment '\(name)' is not defined") }
+                guard !visiting.contains(name) else { throw GraphQLShapeError(description: "fragment '\(name.quotedInRefusal)' spreads itself") }
+                guard let fragment = fragments[name] else {
+                    throw GraphQLShapeError(description: "fragment '\(name.quotedInRefusal)' is not defined")
+                }
                 visiting.insert(name)
                 try collect(fragment.selections, fragments: fragments, visiting: &visiting, visits: &visits, into: &fields)
                 visiting.remove(name)

@@ -58,9 +58,15 @@ struct JSONParser {
     /// Arrays and objects nest at most this deep (a hostile body cannot exhaust the stack).
     static let maximumDepth = 128
 
+    /// Values one body may hold. A value takes tens of bytes in memory where the body spends
+    /// two (`0,`), so this bounds the parsed tree rather than the bytes: a 30 MB array of zeros
+    /// must not become 500 MB of agent memory.
+    static let maximumValues = 200_000
+
     private let bytes: [UInt8]
     private var position = 0
     private var depth = 0
+    private var values = 0
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
@@ -83,6 +89,8 @@ struct JSONParser {
     }
 
     private mutating func value() throws(Invalid) -> JSONValue {
+        values += 1
+        guard values <= Self.maximumValues else { throw Invalid() }
         skipWhitespace()
         guard position < bytes.count else { throw Invalid() }
         switch bytes[position] {

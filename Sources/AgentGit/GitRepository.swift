@@ -1,9 +1,7 @@
 import CLibGit2
 
-/// A repository opened by its git directory, owned by this object (freed on deinit).
-///
-/// Opened as bare with no search: only the exact directory given is used, its work tree is never
-/// touched, and nothing of it is executed (libgit2 runs no hooks, filters or helpers here).
+/// A libgit2 repository owned by this object (freed on deinit): the agent's private view of a
+/// workspace repository (`ViewRepository`), never a workspace repository opened by path.
 public final class GitRepository {
     let pointer: OpaquePointer
 
@@ -11,31 +9,24 @@ public final class GitRepository {
         self.pointer = pointer
     }
 
-    /// Opens the repository whose git directory is exactly `gitDirectory`.
-    public static func open(gitDirectory: String) throws(GitError) -> GitRepository {
-        var pointer: OpaquePointer?
-        let flags = GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue | GIT_REPOSITORY_OPEN_BARE.rawValue | GIT_REPOSITORY_OPEN_NO_DOTGIT.rawValue
-        try GitError.check(git_repository_open_ext(&pointer, gitDirectory, flags, nil), "opening \(gitDirectory)")
-        guard let pointer else { throw GitError(code: -1, message: "opening \(gitDirectory): no repository") }
-        return GitRepository(pointer: pointer)
-    }
-
     deinit {
         git_repository_free(pointer)
     }
-
-    /// The git directory, with a trailing `/`.
-    public var path: String { git_repository_path(pointer).map { String(cString: $0) } ?? "" }
-
-    /// The directory shared by all worktrees (holds `objects/` and `refs/`), with a trailing `/`.
-    public var commonDirectory: String { git_repository_commondir(pointer).map { String(cString: $0) } ?? path }
 
     /// Resolves a revision (`HEAD`, `main`, `HEAD~1`, an object id) to an object id.
     /// - Throws: `GitError` worded as git would: `src refspec X does not match any`.
     public func resolve(_ revision: String) throws(GitError) -> ObjectID {
         var object: OpaquePointer?
-        guard git_revparse_single(&object, pointer, revision) == 0, let object else {
-            throw GitError(code: -3, message: "src refspec \(revision) does not match any")
+        let result = git_revparse_single(&object, pointer, revision)
+        guard result == 0, let object else {
+            switch result {
+            case GIT_ENOTFOUND.rawValue, GIT_EINVALIDSPEC.rawValue, GIT_EUNBORNBRANCH.rawValue:
+                throw GitError(code: result, message: "src refspec \(revision) does not match any")
+            case GIT_EAMBIGUOUS.rawValue:
+                throw GitError(code: result, message: "src refspec \(revision) is ambiguous")
+            default:
+                throw GitError(code: result, message: "src refspec \(revision) cannot be read: \(GitError.lastMessage())")
+            }
         }
         defer { git_object_free(object) }
         guard let id = git_object_id(object) else { throw GitError(code: -3, message: "src refspec \(revision) does not match any") }

@@ -19,6 +19,11 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
         hex = text.lowercased()
     }
 
+    /// From text already known to be 40 lowercase hex digits.
+    init(validatedHex: String) {
+        hex = validatedHex
+    }
+
     var gitOID: git_oid {
         var oid = git_oid()
         _ = git_oid_fromstr(&oid, hex)

@@ -13,6 +13,7 @@ enum RemoteCallbacks {
         callbacks.sideband_progress = observer.wantsServerMessages ? sideband : nil
         callbacks.push_update_reference = pushUpdateReference
         callbacks.push_negotiation = pushNegotiation
+        callbacks.transport = SmartTransport.transport
         callbacks.payload = Unmanaged.passUnretained(observer).toOpaque()
         return callbacks
     }
@@ -24,6 +25,8 @@ enum RemoteCallbacks {
     /// The token, only for the configured host, at most `maximumCredentialAttempts` times.
     static let credentials: git_credential_acquire_cb = { out, url, _, allowedTypes, payload in
         guard let out, let observer = observer(payload) else { return -1 }
+        let stop = observer.stopCode()
+        if stop != 0 { return stop }
         let host = url.map { String(cString: $0) }.map(UpstreamHost.of) ?? ""
         let expected = observer.credentials.host
         guard host == expected.lowercased() else {
@@ -51,6 +54,8 @@ enum RemoteCallbacks {
 
     static let transferProgress: git_indexer_progress_cb = { stats, payload in
         guard let stats = stats?.pointee, let observer = observer(payload) else { return 0 }
+        let stop = observer.stopCode()
+        if stop != 0 { return stop }
         if stats.received_objects < stats.total_objects || stats.total_deltas == 0 {
             observer.progress(
                 .receiving(received: Int(stats.received_objects), total: Int(stats.total_objects), bytes: Int(stats.received_bytes)),
@@ -66,18 +71,26 @@ enum RemoteCallbacks {
     }
 
     static let pushTransferProgress: git_push_transfer_progress_cb = { current, total, bytes, payload in
-        observer(payload)?.progress(.writing(current: Int(current), total: Int(total), bytes: bytes), isFinal: current == total)
+        guard let observer = observer(payload) else { return 0 }
+        let stop = observer.stopCode()
+        if stop != 0 { return stop }
+        observer.progress(.writing(current: Int(current), total: Int(total), bytes: bytes), isFinal: current == total)
         return 0
     }
 
     static let packProgress: git_packbuilder_progress = { stage, current, total, payload in
+        guard let observer = observer(payload) else { return 0 }
+        let stop = observer.stopCode()
+        if stop != 0 { return stop }
         let name = stage == Int32(GIT_PACKBUILDER_ADDING_OBJECTS.rawValue) ? "counting" : "compressing"
-        observer(payload)?.progress(.packing(stage: name, current: Int(current), total: Int(total)), isFinal: current == total)
+        observer.progress(.packing(stage: name, current: Int(current), total: Int(total)), isFinal: current == total)
         return 0
     }
 
     static let sideband: git_transport_message_cb = { text, length, payload in
         guard let text, length > 0, let observer = observer(payload) else { return 0 }
+        let stop = observer.stopCode()
+        if stop != 0 { return stop }
         text.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
             observer.sideband(UnsafeBufferPointer(start: $0, count: Int(length)))
         }

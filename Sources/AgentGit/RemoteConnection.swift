@@ -20,6 +20,8 @@ public final class RemoteConnection {
     private let remote: OpaquePointer
     private let observer: TransferObserver
     private let url: String
+    /// Kept alive for as long as libgit2's remote points into it.
+    private let repository: GitRepository?
 
     /// - Parameters:
     ///   - url: the upstream URL, already validated and mapped by the caller.
@@ -40,6 +42,7 @@ public final class RemoteConnection {
         self.remote = remote
         self.observer = observer
         self.url = url
+        self.repository = repository
     }
 
     deinit {
@@ -114,6 +117,7 @@ public final class RemoteConnection {
     /// Turns a libgit2 failure into a `GitError`, preferring what our callbacks learned.
     private func check(_ result: Int32, _ activity: String) throws(GitError) {
         guard result < 0 else { return }
+        if let reason = observer.control?.stopReason { throw GitError(code: result, message: reason) }
         if let failure = observer.authenticationFailure { throw GitError(code: result, message: failure) }
         if let failure = observer.negotiationFailure { throw GitError(code: result, message: failure) }
         throw GitError(code: result, message: "\(activity) failed: \(GitError.lastMessage())")

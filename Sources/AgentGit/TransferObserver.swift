@@ -1,3 +1,4 @@
+import CLibGit2
 import Synchronization
 
 /// Gives libgit2 the token, for one host only. Implemented by the agent over its locked secret.
@@ -41,6 +42,13 @@ public final class TransferObserver: @unchecked Sendable {
     let negotiate: @Sendable ([NegotiatedUpdate]) -> String?
     /// Whether to ask the server for its messages (libgit2 sends `no-progress` otherwise).
     let wantsServerMessages: Bool
+    /// The operation's deadline; every callback returns an error once it must stop.
+    let control: OperationControl?
+    /// Whether a push must be atomic (`SmartTransport` then adds the capability).
+    let isAtomicPush: Bool
+
+    /// The most of the receive-pack advertisement kept to read its capabilities.
+    static let advertisementLimit = 64 * 1024
 
     struct State {
         var credentialAttempts = 0
@@ -49,6 +57,8 @@ public final class TransferObserver: @unchecked Sendable {
         var referenceStatus: [String: String] = [:]
         var lastProgress: ContinuousClock.Instant?
         var sidebandLine = ""
+        var advertisement: [UInt8] = []
+        var receivePackCapabilities: [String]?
     }
 
     let state = Mutex(State())
@@ -60,13 +70,39 @@ public final class TransferObserver: @unchecked Sendable {
     public init(
         credentials: any GitCredentialSource,
         wantsServerMessages: Bool = true,
+        control: OperationControl? = nil,
+        isAtomicPush: Bool = false,
         negotiate: @escaping @Sendable ([NegotiatedUpdate]) -> String? = { _ in nil },
         onEvent: @escaping @Sendable (TransferEvent) -> Void = { _ in }
     ) {
         self.credentials = credentials
         self.wantsServerMessages = wantsServerMessages
+        self.control = control
+        self.isAtomicPush = isAtomicPush
         self.negotiate = negotiate
         self.onEvent = onEvent
+    }
+
+    /// The capabilities the server advertised for pushing (after `connect(.push)`), or `nil`.
+    public var receivePackCapabilities: [String]? { state.withLock { $0.receivePackCapabilities } }
+
+    /// Keeps the start of the receive-pack advertisement until its capabilities can be read.
+    func recordAdvertisement(_ bytes: UnsafeBufferPointer<UInt8>) {
+        state.withLock { state in
+            guard state.receivePackCapabilities == nil, state.advertisement.count < Self.advertisementLimit else { return }
+            state.advertisement.append(contentsOf: bytes.prefix(Self.advertisementLimit - state.advertisement.count))
+            if let capabilities = PktLine.receivePackCapabilities(state.advertisement) {
+                state.receivePackCapabilities = capabilities
+                state.advertisement = []
+            }
+        }
+    }
+
+    /// Non-zero (with libgit2's error set) when the operation must stop: callbacks return it.
+    func stopCode() -> Int32 {
+        guard let reason = control?.stopReason else { return 0 }
+        git_error_set_str(Int32(GIT_ERROR_NET.rawValue), reason)
+        return Int32(GIT_EUSER.rawValue)
     }
 
     /// Why authentication failed, when it did.

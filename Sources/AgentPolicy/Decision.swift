@@ -18,9 +18,13 @@ public struct Denial: Error, Hashable, Sendable, CustomStringConvertible {
     public let code: DenialCode
     public let message: String
 
+    /// Messages longer than this are cut: they quote what a client sent, and a refusal must not
+    /// echo megabytes back into replies and audit lines.
+    public static let maximumMessageLength = 2_000
+
     public init(_ code: DenialCode, _ message: String) {
         self.code = code
-        self.message = message
+        self.message = message.count > Self.maximumMessageLength ? String(message.prefix(Self.maximumMessageLength)) + "…" : message
     }
 
     public var description: String { message }
@@ -47,4 +51,11 @@ public enum DenialCode: String, Hashable, Sendable, CaseIterable {
     case apiRequestInvalid = "api-request-invalid"
     /// A Host other than GitHub's.
     case hostNotAllowed = "host-not-allowed"
+}
+
+extension String {
+    /// This text as a refusal quotes it: at most 200 characters (a client chooses it).
+    public var quotedInRefusal: String {
+        count > 200 ? String(prefix(200)) + "…" : self
+    }
 }

@@ -44,12 +44,25 @@ public struct PushFacts: Hashable, Sendable {
     /// The remote's current value of the destination; `nil` when it does not exist.
     public var remoteID: String?
     public var ancestry: Ancestry
+    /// The tip this branch had when the agent last deleted it (`DeletedBranchTips`), if it did.
+    public var deletedTip: String?
+    /// Whether `newID` has `deletedTip` in its history.
+    public var containsDeletedTip: Bool
 
-    public init(newID: String?, sourceProblem: String? = nil, remoteID: String?, ancestry: Ancestry) {
+    public init(
+        newID: String?,
+        sourceProblem: String? = nil,
+        remoteID: String?,
+        ancestry: Ancestry,
+        deletedTip: String? = nil,
+        containsDeletedTip: Bool = false
+    ) {
         self.newID = newID
         self.sourceProblem = sourceProblem
         self.remoteID = remoteID
         self.ancestry = ancestry
+        self.deletedTip = deletedTip
+        self.containsDeletedTip = containsDeletedTip
     }
 }
 
@@ -108,7 +121,12 @@ public struct PushPlanner: Sendable {
         isAtomic: Bool = false
     ) -> [PushPlanEntry] {
         let entries = refuseDuplicates(refspecs.map { refspec, facts in decide(refspec, facts, leases: leases) })
-        guard isAtomic, entries.contains(where: \.isRejected) else { return entries }
+        return isAtomic ? Self.failingAtomically(entries) : entries
+    }
+
+    /// `--atomic`: once one entry is refused, every other one fails too ("atomic push failed").
+    public static func failingAtomically(_ entries: [PushPlanEntry]) -> [PushPlanEntry] {
+        guard entries.contains(where: \.isRejected) else { return entries }
         return entries.map { entry in
             var entry = entry
             if !entry.isRejected { entry.outcome = .reject(reason: GitReason.atomicFailed, code: "atomic-push-failed") }
@@ -172,6 +190,12 @@ public struct PushPlanner: Sendable {
         }
         let update = RefUpdate(ref: name.fullName, change: change, isForced: isForced)
         if let denial = policy.decide(update).denial {
+            return entry(.reject(reason: denial.message, code: denial.code.rawValue), update)
+        }
+        if change == .create,
+            let denial = RecreationRule.decide(
+                branch: name.fullName, deletedTip: facts.deletedTip, containsDeletedTip: facts.containsDeletedTip, settings: policy.settings)
+        {
             return entry(.reject(reason: denial.message, code: denial.code.rawValue), update)
         }
         if let new { return entry(.push(newID: new), update) }

@@ -21,30 +21,13 @@ public struct FrameDecoder: Sendable {
         case frame(Frame, consumed: Int)
     }
 
-    /// Looks for one complete frame at the start of `bytes`.
+    /// Looks for one complete frame at the start of `bytes`, scanning all of them. For a stream
+    /// read in pieces, keep a `FrameScanner` instead: it scans each byte once.
     /// - Throws: `ProtocolError` when the frame is too large or malformed.
     public func scan<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes) throws(ProtocolError) -> Scan
     where Bytes.Index == Int {
-        var start = bytes.startIndex
-        while start < bytes.endIndex, bytes[start] == UInt8(ascii: "\n") { start += 1 }
-        let skipped = start - bytes.startIndex
-        var index = start
-        var previousWasNewline = false
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\n") {
-                if previousWasNewline {
-                    let frame = try Self.parse(bytes[start..<index])
-                    return .frame(frame, consumed: index + 1 - bytes.startIndex)
-                }
-                previousWasNewline = true
-            } else {
-                previousWasNewline = false
-            }
-            index += 1
-            if index - start > maximumFrameSize { throw .frameTooLarge(limit: maximumFrameSize) }
-        }
-        return .needMoreData(skippable: skipped)
+        var scanner = FrameScanner(decoder: self)
+        return try scanner.scan(bytes)
     }
 
     /// Parses the lines of one frame (without its blank terminator line).

@@ -3,7 +3,6 @@ import AgentGit
 import AgentPolicy
 import AgentSystem
 import Logging
-import NIOPosix
 import ServiceLifecycle
 
 /// Start-up and life of the agent: load the token, read the configuration, check what needs the
@@ -77,12 +76,15 @@ public enum AgentRuntime {
         let github = GitHubClient(apiURL: configuration.githubAPIURL, caFile: configuration.caFile, secret: secret)
         let status = StatusService(
             configuration: configuration, secret: secret, anthropic: anthropic?.kind, github: github, startedAt: startedAt)
-        // libgit2 blocks: it gets threads of its own, never the event loops'.
-        let gitPool = NIOThreadPool(numberOfThreads: 4)
-        gitPool.start()
+        // libgit2 blocks: it gets threads of its own (large stacks), never the event loops'.
+        let gitThreads = BlockingWorkThreads(
+            stackSize: GitLimits.threadStackSize, maximumActive: GitLimits.maximumActiveOperations, maximumThreads: GitLimits.maximumThreads)
+        // Tips of branches deleted while ALLOW_FORCE_PUSH=false: one memory for every door that deletes.
+        let deletedTips = DeletedBranchTips()
         let git = GitService(
-            configuration: configuration, secret: secret, pool: gitPool, audit: audit,
-            temporaryDirectory: ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+            configuration: configuration, secret: secret, threads: gitThreads, audit: audit,
+            temporaryDirectory: ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp",
+            deletedTips: deletedTips
         )
         let listener = FrameListener.make(
             path: configuration.gitSocketPath,
@@ -116,6 +118,8 @@ public enum AgentRuntime {
                     service: AnthropicProxy.make(
                         configuration: configuration, credential: anthropic, pool: pool, audit: audit, redactor: redactor, logger: logger)))
         }
+        // Last, so that it stops first: it ends every git wait before the listeners drain.
+        services.append(.init(service: GitThreadsShutdown(threads: gitThreads)))
         let group = ServiceGroup(
             configuration: .init(
                 services: services,
@@ -126,12 +130,12 @@ public enum AgentRuntime {
             try await group.run()
         } catch {
             await github.shutdown()
-            try? await gitPool.shutdownGracefully()
+            gitThreads.shutdown()
             throw StartupError(description: "AGENT_SOCKET_DIR: cannot serve \(configuration.socketDirectory): \(redactor.redact(String(describing: error)))")
         }
         pool.closeIdle()
         await github.shutdown()
-        try? await gitPool.shutdownGracefully()
+        gitThreads.shutdown()
         logger.info("stopped")
     }
 }

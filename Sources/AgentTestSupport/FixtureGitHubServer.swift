@@ -165,6 +165,16 @@ final class FixtureHandler: ChannelInboundHandler {
         if head.method == .GET, path.hasPrefix("/fixture/bytes/"), let count = Int(path.dropFirst("/fixture/bytes/".count)) {
             return streamBytes(count, context: context, version: head.version)
         }
+        // /v1/fixture/sse/N streams N server-sent events of 100 bytes, each flushed on its own.
+        if path.hasPrefix("/v1/fixture/sse/"), let count = Int(path.dropFirst("/v1/fixture/sse/".count)) {
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "text/event-stream")
+            headers.add(name: "Content-Length", value: String(count * 100))
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+            let prefix = "event: content_block_delta\ndata: "
+            let event = prefix + String(repeating: "x", count: 100 - prefix.utf8.count - 2) + "\n\n"
+            return writeChunks(remaining: count * 100, chunk: context.channel.allocator.buffer(string: event), context: context)
+        }
         // /v1/fixture/held-stream sends one server-sent event, then holds the rest until a request
         // for /fixture/release (a stream that must arrive as it is sent, not when it ends).
         if path == "/v1/fixture/held-stream" {
@@ -209,8 +219,6 @@ final class FixtureHandler: ChannelInboundHandler {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/event-stream")
         headers.add(name: "Transfer-Encoding", value: "chunked")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: "event: one\ndata: {}\n\n")))), promise: nil)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         recorder.heldStreams.withLock {
@@ -223,6 +231,9 @@ final class FixtureHandler: ChannelInboundHandler {
                 }
             }
         }
+        // Held first, then the first event: whoever reads the event finds the stream held.
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: "event: one\ndata: {}\n\n")))), promise: nil)
     }
 
     private func streamBytes(_ count: Int, context: ChannelHandlerContext, version: HTTPVersion) {

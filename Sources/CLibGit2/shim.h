@@ -2,6 +2,37 @@
 #define AGENT_LIBGIT2_SHIM_H
 
 #include <git2.h>
+#include <git2/sys/odb_backend.h>
+#include <git2/sys/transport.h>
+
+/// An object-database backend of the agent's own: libgit2's struct first (libgit2 calls it
+/// with a pointer to that), then the agent's store.
+typedef struct agent_odb_backend {
+    git_odb_backend parent;
+    void *owner;
+} agent_odb_backend;
+
+/// A smart subtransport that wraps libgit2's HTTP one (to add the `atomic` push capability,
+/// which libgit2 1.5 never sends).
+typedef struct agent_subtransport {
+    git_smart_subtransport parent;
+    git_smart_subtransport *inner;
+    void *owner;
+} agent_subtransport;
+
+/// One stream of `agent_subtransport`, wrapping the HTTP stream for the same service. A push's
+/// request body is gathered in `pending` (libgit2 writes it an object at a time, each write one
+/// HTTP chunk) and handed on in large pieces.
+typedef struct agent_subtransport_stream {
+    git_smart_subtransport_stream parent;
+    git_smart_subtransport_stream *inner;
+    void *owner;
+    int service;
+    int has_written;
+    char *pending;
+    size_t pending_length;
+    size_t pending_capacity;
+} agent_subtransport_stream;
 
 // `git_libgit2_opts` is C-variadic, which Swift cannot call: one typed wrapper per option we use.
 

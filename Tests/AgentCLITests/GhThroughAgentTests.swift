@@ -134,15 +134,19 @@ struct GhThroughAgentTests {
             message: "the GraphQL request is refused: the GraphQL document cannot be parsed"),
         Bypass(
             name: "a body that is not JSON", method: "POST", path: "/graphql", body: "mutation { x }",
-            message: "POST /graphql is refused: its body is not JSON the agent can read exactly one way (malformed, or a key given twice)"),
+            message:
+                "POST /graphql is refused: its body is not JSON the agent can read exactly one way (malformed, a key given twice, or more than 200000 values)"),
         Bypass(
             name: "a harmless query key, then a harmful one", method: "POST", path: "/graphql",
             body: #"{"query":"{ viewer { login } }","query":"mutation { deleteRef(input: {refId: \"x\"}) { clientMutationId } }"}"#,
-            message: "POST /graphql is refused: its body is not JSON the agent can read exactly one way (malformed, or a key given twice)"),
+            message:
+                "POST /graphql is refused: its body is not JSON the agent can read exactly one way (malformed, a key given twice, or more than 200000 values)"),
         Bypass(
             name: "refs POST naming two refs", method: "POST", path: "/repos/o/app/git/refs",
             body: #"{"ref":"refs/heads/claude/x","sha":"abc","ref":"refs/heads/main"}"#,
-            message: "POST /repos/o/app/git/refs is refused: its body is not JSON the agent can read exactly one way (malformed, or a key given twice)"),
+            message:
+                "POST /repos/o/app/git/refs is refused: its body is not JSON the agent can read exactly one way (malformed, a key given twice, or more than 200000 values)"
+        ),
         Bypass(
             name: "a document that ends inside an escape", method: "POST", path: "/graphql", body: graphQL(#"mutation { a(b: "\u00"#),
             message: "the GraphQL request is refused: the GraphQL document cannot be parsed"),

@@ -59,8 +59,9 @@ struct SocketResourceTests {
             }
             clients.append(client)
         }
-        let answers = clients.map { $0.readUntilClosed(timeout: .seconds(1)).text }.filter { $0.httpStatus == 503 }
-        #expect(refused + answers.count >= 8, "most of the twelve were turned away (\(refused) stopped, \(answers.count) answered 503)")
+        // Turned away: answered 503, or made to give way to a later one (closed without an answer).
+        let turnedAway = clients.map { $0.readUntilClosed(timeout: .seconds(1)) }.filter { $0.closed && ($0.text.httpStatus == 503 || $0.text.isEmpty) }
+        #expect(refused + turnedAway.count >= 8, "most of the twelve were turned away (\(refused) stopped, \(turnedAway.count) closed)")
         let peak = try agentMemoryKiB(scenario.agent.child.pid, "VmHWM:")
         #expect(peak < 200 * 1024, "the agent's peak memory was \(peak) KiB")
         let honest = try await scenario.gh(["api", "/user"])

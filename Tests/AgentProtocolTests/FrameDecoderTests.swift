@@ -91,3 +91,33 @@ struct FrameDecoderTests {
         #expect(try small.scan(bytes("k=" + String(repeating: "v", count: 20))) == .needMoreData(skippable: 0))
     }
 }
+
+/// A stream fed in pieces: each byte is looked at once, frames come out whole.
+struct FrameScannerTests {
+    @Test func aLargeFrameDripFedByteByByte() throws {
+        var scanner = FrameScanner()
+        let value = String(repeating: "v", count: 60_000)
+        let input = Array("\n\noperation=push\nrefspec=\(value)\n\noperation=status\n\n".utf8)
+        var buffer: [UInt8] = []
+        var frames: [Frame] = []
+        for byte in input {
+            buffer.append(byte)
+            switch try scanner.scan(buffer) {
+            case .needMoreData(let skippable): buffer.removeFirst(skippable)
+            case .frame(let frame, let consumed):
+                frames.append(frame)
+                buffer.removeFirst(consumed)
+            }
+        }
+        #expect(frames == [Frame(["operation": "push", "refspec": value]), Frame(["operation": "status"])])
+        #expect(buffer.isEmpty)
+    }
+
+    @Test func keepsItsPlaceAndStillEnforcesTheLimit() throws {
+        var scanner = FrameScanner(decoder: FrameDecoder(maximumFrameSize: 100))
+        var buffer = Array("operation=".utf8)
+        #expect(try scanner.scan(buffer) == .needMoreData(skippable: 0))
+        buffer += Array(String(repeating: "x", count: 95).utf8)
+        #expect(throws: ProtocolError.frameTooLarge(limit: 100)) { try scanner.scan(buffer) }
+    }
+}

@@ -7,7 +7,7 @@ import Foundation
 enum Benchmarks {
     static func main() async throws {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        // `--only graphql,proxy,git` runs a subset (for profiling one figure); `--no-git` skips the git figures.
+        // `--only graphql,proxy,resilience,anthropic,git` runs a subset (for profiling one figure); `--no-git` skips the git figures.
         let onlyIndex = arguments.firstIndex(of: "--only")
         let only = onlyIndex.flatMap { arguments.indices.contains($0 + 1) ? Set(arguments[$0 + 1].split(separator: ",").map(String.init)) : nil }
         let positional = arguments.indices.filter { !arguments[$0].hasPrefix("-") && $0 != onlyIndex.map { $0 + 1 } }.map { arguments[$0] }
@@ -27,6 +27,16 @@ enum Benchmarks {
                 ReportLine(
                     name: "resident memory under the proxy load", value: "\(Measure.format(rssUnderLoad, 1)) MiB", baseline: "–", ratio: "–", goal: "–",
                     met: nil))
+        }
+
+        if wanted("resilience") {
+            let upstream = try await FixtureGitHubServer()
+            lines += try await ResilienceBenchmark.run(upstream: upstream)
+        }
+
+        if wanted("anthropic") {
+            let upstream = try await FixtureGitHubServer()
+            lines += try await StreamBenchmark.run(upstream: upstream)
         }
 
         if wanted("git") { lines += try await gitFigures(cache: cache) }

@@ -60,8 +60,8 @@ struct LoadGenerator {
         }
     }
 
-    /// Connect, send the request, read until the server closes. True on a 200.
-    private func exchange(_ buffer: inout [UInt8]) -> Bool {
+    /// A connected socket to `target`, or `nil`.
+    static func connect(_ target: Target) -> Int32? {
         let fd: Int32
         switch target {
         case .tcp(let port):
@@ -72,10 +72,11 @@ struct LoadGenerator {
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             guard fd >= 0,
                 withUnsafePointer(
-                    to: &address, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }) == 0
+                    to: &address, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } })
+                    == 0
             else {
                 if fd >= 0 { close(fd) }
-                return false
+                return nil
             }
         case .unix(let path):
             fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -84,12 +85,19 @@ struct LoadGenerator {
             withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
             guard fd >= 0,
                 withUnsafePointer(
-                    to: &address, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }) == 0
+                    to: &address, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } })
+                    == 0
             else {
                 if fd >= 0 { close(fd) }
-                return false
+                return nil
             }
         }
+        return fd
+    }
+
+    /// Connect, send the request, read until the server closes. True on a 200.
+    private func exchange(_ buffer: inout [UInt8]) -> Bool {
+        guard let fd = Self.connect(target) else { return false }
         defer { close(fd) }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

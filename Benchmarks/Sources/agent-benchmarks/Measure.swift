@@ -9,6 +9,10 @@ enum Measure {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+
     static func median(_ values: [Double]) -> Double { percentile(values, 0.5) }
 
     static func percentile(_ values: [Double], _ p: Double) -> Double {

@@ -110,7 +110,8 @@ struct JSONLine {
     static func quoted(_ value: String) -> String {
         // Most values need no escaping: one pass over the bytes, one concatenation.
         // 0xC2 leads the UTF-8 of U+0080…U+00BF, which holds the C1 controls (escaped below).
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xC2 }) {
+        // 0xD8 and 0xE2 lead the UTF-8 of U+061C and U+2000…U+2FFF (separators, bidi controls).
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xC2 || $0 == 0xD8 || $0 == 0xE2 }) {
             return "\"" + value + "\""
         }
         var result = "\""
@@ -121,7 +122,7 @@ struct JSONLine {
             case "\n": result += "\\n"
             case "\r": result += "\\r"
             case "\t": result += "\\t"
-            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value):
+            case _ where ConsoleLogHandler.isControl(scalar):
                 let hex = String(scalar.value, radix: 16)
                 result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: result.unicodeScalars.append(scalar)

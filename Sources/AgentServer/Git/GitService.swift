@@ -2,27 +2,36 @@ import AgentGit
 import AgentPolicy
 import AgentProtocol
 import AgentSystem
-import NIOPosix
 
 /// Serves `list`, `fetch` and `push` on `git.sock`: the network half of git, done natively with
-/// libgit2 against the caller's repository in the workspace. Starts no process.
+/// libgit2 against a private view of the caller's repository in the workspace. Starts no process.
 struct GitService: Sendable {
     let configuration: AgentConfiguration
     let credentials: TokenCredentials
-    let pool: NIOThreadPool
+    let runner: GitOperationRunner
     let audit: AuditLog
-    let temporaryDirectory: String
+    let opener: WorkspaceOpener
+    let deletedTips: DeletedBranchTips
+    let limits: GitLimits
 
-    init(configuration: AgentConfiguration, secret: LockedSecret, pool: NIOThreadPool, audit: AuditLog, temporaryDirectory: String) {
+    init(
+        configuration: AgentConfiguration,
+        secret: LockedSecret,
+        threads: BlockingWorkThreads,
+        audit: AuditLog,
+        temporaryDirectory: String,
+        deletedTips: DeletedBranchTips,
+        limits: GitLimits = GitLimits()
+    ) {
         self.configuration = configuration
         let url = configuration.githubURL
         self.credentials = TokenCredentials(host: url.host + (url.port.map { ":\($0)" } ?? ""), secret: secret)
-        self.pool = pool
+        self.runner = GitOperationRunner(threads: threads)
         self.audit = audit
-        self.temporaryDirectory = temporaryDirectory
+        self.opener = WorkspaceOpener(workspace: configuration.workspace, temporaryDirectory: temporaryDirectory, limits: limits)
+        self.deletedTips = deletedTips
+        self.limits = limits
     }
-
-    private var locator: RepositoryLocator { RepositoryLocator(workspace: configuration.workspace) }
 
     private func upstreamURL(_ repository: GitHubRepository) -> String {
         configuration.githubURL.description + repository.gitPath
@@ -68,8 +77,10 @@ struct GitService: Sendable {
     private func list(_ request: GitRequest, progress: @escaping @Sendable (Frame) async -> Void) async throws(GitServiceError) -> Frame {
         let url = upstreamURL(request.repository)
         let credentials = self.credentials
-        let references = try await blocking(request, progress: progress) { onEvent throws(GitServiceError) in
-            try Self.listReferences(url: url, credentials: credentials, wantsProgress: request.wantsProgress, onEvent: onEvent)
+        let references = try await runner.run(
+            timeLimit: limits.listTime, what: "list", wantsProgress: request.wantsProgress, progress: progress
+        ) { control, onEvent throws(GitServiceError) in
+            try Self.listReferences(url: url, credentials: credentials, wantsProgress: request.wantsProgress, control: control, onEvent: onEvent)
         }
         var reply = Frame([Frame.Field(Wire.Key.status, Wire.Status.ok)])
         for reference in references {
@@ -81,17 +92,11 @@ struct GitService: Sendable {
 
     private func fetch(_ request: GitRequest, _ frame: Frame, progress: @escaping @Sendable (Frame) async -> Void) async throws(GitServiceError) -> Frame {
         let wants = try GitRequest.wants(frame)
-        let url = upstreamURL(request.repository)
-        let credentials = self.credentials
-        let locator = self.locator
+        let operation = FetchOperation(opener: opener, upstreamURL: upstreamURL(request.repository), credentials: credentials)
         let gitDirectory = request.gitDirectory ?? ""
-        try await blocking(request, progress: progress) { onEvent throws(GitServiceError) in
-            let located = try locator.locate(gitDirectory)
-            let missing = wants.filter { !located.repository.contains($0) }
-            guard !missing.isEmpty else { return }
-            try Self.download(
-                missing, url: url, into: located.repository, credentials: credentials, wantsProgress: request.wantsProgress, onEvent: onEvent
-            )
+        try await runner.run(timeLimit: limits.fetchTime, what: "fetch", wantsProgress: request.wantsProgress, progress: progress) {
+            control, onEvent throws(GitServiceError) in
+            try operation.run(gitDirectory: gitDirectory, wants: wants, wantsProgress: request.wantsProgress, control: control, onEvent: onEvent)
         }
         return Frame([Frame.Field(Wire.Key.status, Wire.Status.ok)])
     }
@@ -107,18 +112,21 @@ struct GitService: Sendable {
         let leases = try GitRequest.leases(frame)
         let operation = PushOperation(
             planner: PushPlanner(policy: RefPolicy(settings: configuration.policy)),
-            locator: locator,
+            opener: opener,
             upstreamURL: upstreamURL(request.repository),
+            repositoryName: request.repository.description,
             credentials: credentials,
-            temporaryDirectory: temporaryDirectory
+            deletedTips: deletedTips,
+            limits: limits
         )
         let gitDirectory = request.gitDirectory ?? ""
         let isAtomic = frame[Wire.Key.atomic] == "true"
         let isDryRun = frame[Wire.Key.dryRun] == "true"
-        let outcome = try await blocking(request, progress: progress) { onEvent throws(GitServiceError) in
+        let outcome = try await runner.run(timeLimit: limits.pushTime, what: "push", wantsProgress: request.wantsProgress, progress: progress) {
+            control, onEvent throws(GitServiceError) in
             try operation.run(
-                gitDirectory: gitDirectory, refspecs: refspecs, leases: leases, isAtomic: isAtomic, isDryRun: isDryRun, onEvent: onEvent
-            )
+                gitDirectory: gitDirectory, refspecs: refspecs, leases: leases, isAtomic: isAtomic, isDryRun: isDryRun, control: control,
+                onEvent: onEvent)
         }
         var reply = Frame([Frame.Field(Wire.Key.status, Wire.Status.ok)])
         for result in outcome.results {
@@ -138,6 +146,7 @@ struct GitService: Sendable {
                 peer: peer, socket: "git.sock", operation: isDryRun ? "push (dry run)" : "push", repository: request.repository.description,
                 refs: outcome.entries.map(\.fullName),
                 decision: failures.isEmpty ? "allow" : (failures.count == outcome.results.count ? "deny" : "partial"),
+                code: outcome.refusalCode,
                 reason: denials.isEmpty ? failures.first.map { "\($0.destination): \($0.failure ?? "")" } : denials.joined(separator: "; "),
                 started: started
             ))
@@ -148,76 +157,16 @@ struct GitService: Sendable {
         url: String,
         credentials: TokenCredentials,
         wantsProgress: Bool,
+        control: OperationControl,
         onEvent: @escaping @Sendable (TransferEvent) -> Void
     ) throws(GitServiceError) -> [AdvertisedReference] {
-        let observer = TransferObserver(credentials: credentials, wantsServerMessages: wantsProgress, onEvent: onEvent)
+        let observer = TransferObserver(credentials: credentials, wantsServerMessages: wantsProgress, control: control, onEvent: onEvent)
         do {
             let connection = try RemoteConnection(url: url, repository: nil, observer: observer)
             try connection.connect(.fetch)
             return try connection.advertisedReferences()
         } catch {
-            throw .failed(error.message, code: "upstream-failed")
-        }
-    }
-
-    private static func download(
-        _ ids: [ObjectID],
-        url: String,
-        into repository: GitRepository,
-        credentials: TokenCredentials,
-        wantsProgress: Bool,
-        onEvent: @escaping @Sendable (TransferEvent) -> Void
-    ) throws(GitServiceError) {
-        let observer = TransferObserver(credentials: credentials, wantsServerMessages: wantsProgress, onEvent: onEvent)
-        do {
-            let connection = try RemoteConnection(url: url, repository: repository, observer: observer)
-            try connection.connect(.fetch)
-            try connection.download(ids)
-        } catch {
-            throw .failed(error.message, code: "upstream-failed")
-        }
-    }
-
-    // MARK: - Running libgit2
-
-    /// Runs blocking libgit2 work on the git thread pool while forwarding its events as progress
-    /// frames (transfer progress and the server's progress only when the client asked for it; the
-    /// server's other messages always).
-    private func blocking<Result: Sendable>(
-        _ request: GitRequest,
-        progress: @escaping @Sendable (Frame) async -> Void,
-        _ work: @escaping @Sendable (@escaping @Sendable (TransferEvent) -> Void) throws(GitServiceError) -> Result
-    ) async throws(GitServiceError) -> Result {
-        let (events, continuation) = AsyncStream.makeStream(of: TransferEvent.self)
-        let wantsProgress = request.wantsProgress
-        let pool = self.pool
-        let outcome = await withTaskGroup(of: Swift.Result<Result, GitServiceError>?.self) { group in
-            group.addTask {
-                defer { continuation.finish() }
-                do {
-                    return try await pool.runIfActive { () -> Swift.Result<Result, GitServiceError> in
-                        Swift.Result { () throws(GitServiceError) -> Result in
-                            try work { event in
-                                if wantsProgress || (event.isRemoteMessage && !event.isRemoteProgress) { continuation.yield(event) }
-                            }
-                        }
-                    }
-                } catch {
-                    return .failure(.failed("the agent is shutting down", code: "shutting-down"))
-                }
-            }
-            group.addTask {
-                for await event in events { await progress(event.frame) }
-                return nil
-            }
-            var outcome: Swift.Result<Result, GitServiceError>?
-            for await value in group where value != nil { outcome = value }
-            return outcome
-        }
-        switch outcome {
-        case .success(let value): return value
-        case .failure(let error): throw error
-        case .none: throw .failed("the operation ended without a result", code: "internal")
+            throw .failed(error.message, code: control.stopReason == nil ? "upstream-failed" : "timeout")
         }
     }
 }

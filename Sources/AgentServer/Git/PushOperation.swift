@@ -2,21 +2,29 @@ import AgentGit
 import AgentPolicy
 import AgentProtocol
 
-/// A push, start to end, on a thread that may block: locate, plan, push, report.
+/// A push, start to end, on a git thread: open the repository beneath the workspace root, make
+/// the private view, plan, check what would be sent, push, report.
 ///
-/// The policy decides twice: once over the plan (before connecting to push anything), and again
-/// in libgit2's `push_negotiation`, over the exact updates it is about to send.
+/// Every decision is made on data the workspace cannot forge: sources resolve in the view (refs
+/// copied from the workspace, objects hash-checked by libgit2), ancestry is walked there (no
+/// commit-graph), and the policy decides twice: over the plan, and again in libgit2's
+/// `push_negotiation`, over the exact updates it is about to send. `--atomic` is asked of the
+/// server itself (`SmartTransport`), so it applies all refs or none, as with plain git.
 struct PushOperation {
     let planner: PushPlanner
-    let locator: RepositoryLocator
+    let opener: WorkspaceOpener
     let upstreamURL: String
+    let repositoryName: String
     let credentials: TokenCredentials
-    let temporaryDirectory: String
+    let deletedTips: DeletedBranchTips
+    let limits: GitLimits
 
     struct Outcome: Sendable {
         let entries: [PushPlanEntry]
         /// Final per-ref result: `nil` for success, or the reason.
         let results: [(destination: String, failure: String?)]
+        /// Why the push as a whole was refused before packing (`tree-too-deep`, …), if it was.
+        let refusalCode: String?
     }
 
     func run(
@@ -25,36 +33,51 @@ struct PushOperation {
         leases: [String: String],
         isAtomic: Bool,
         isDryRun: Bool,
+        control: OperationControl,
         onEvent: @escaping @Sendable (TransferEvent) -> Void
     ) throws(GitServiceError) -> Outcome {
-        let located = try locator.locate(gitDirectory)
-        let shadow: ShadowRepository
-        do {
-            shadow = try ShadowRepository(in: temporaryDirectory, borrowingObjectsFrom: located.objectsDirectory)
-        } catch {
-            throw .failed("the agent cannot prepare the push: \(error.message)", code: "push-failed")
-        }
+        let workspace = try opener.open(gitDirectory)
+        let view = try opener.view(of: workspace, control: control)
         let approved = ApprovedUpdates()
-        let observer = TransferObserver(credentials: credentials, negotiate: { approved.check($0, policy: planner.policy) }, onEvent: onEvent)
+        let observer = TransferObserver(
+            credentials: credentials, control: control, isAtomicPush: isAtomic && !isDryRun,
+            negotiate: { approved.check($0, policy: planner.policy) }, onEvent: onEvent)
         let connection: RemoteConnection
         let advertised: [String: ObjectID]
         do {
-            connection = try RemoteConnection(url: upstreamURL, repository: shadow.repository, observer: observer)
+            connection = try RemoteConnection(url: upstreamURL, repository: view.repository, observer: observer)
             try connection.connect(.push)
             advertised = Dictionary(try connection.advertisedReferences().map { ($0.name, $0.id) }) { first, _ in first }
         } catch {
-            throw .failed(error.message, code: "upstream-failed")
+            throw .failed(error.message, code: control.stopReason == nil ? "upstream-failed" : "timeout")
         }
-
-        let facts = refspecs.map { refspec in (refspec, gatherFacts(refspec, repository: located.repository, advertised: advertised)) }
-        let entries = planner.plan(facts, leases: leases, isAtomic: isAtomic)
+        let gatherer = PushFactsGatherer(
+            repository: view.repository, advertised: advertised, deletedTips: deletedTips, repositoryName: repositoryName,
+            settings: planner.policy.settings)
+        var entries = planner.plan(refspecs.map { ($0, gatherer.facts(for: $0)) }, leases: leases, isAtomic: isAtomic)
+        if isAtomic, !isDryRun, entries.contains(where: \.isSent), observer.receivePackCapabilities?.contains("atomic") != true {
+            return refuseAll(entries, "the receiving end does not support --atomic push", code: "atomic-unsupported")
+        }
+        if !isDryRun { entries = rememberDeletions(entries, advertised: advertised, isAtomic: isAtomic) }
+        let tips = entries.compactMap { entry -> ObjectID? in
+            if case .push(let hex) = entry.outcome { return ObjectID(hex: hex) }
+            return nil
+        }
+        if !tips.isEmpty {
+            do {
+                _ = try PushInventory.check(view.repository, sending: tips, remoteHas: Array(Set(advertised.values)), limits: limits.push, control: control)
+            } catch {
+                if let reason = control.stopReason { throw .failed(reason, code: "timeout") }
+                return refuseAll(entries, error.description, code: error.code)
+            }
+        }
         var refspecsToSend: [String] = []
         for (index, entry) in entries.enumerated() {
             switch entry.outcome {
             case .push(let newHex):
                 guard let id = ObjectID(hex: newHex) else { continue }
                 do {
-                    refspecsToSend.append("+" + (try shadow.stage(id, index: index)) + ":" + entry.fullName)
+                    refspecsToSend.append("+" + (try view.stage(id, index: index)) + ":" + entry.fullName)
                 } catch {
                     throw .failed("the agent cannot prepare the push: \(error.message)", code: "push-failed")
                 }
@@ -69,12 +92,12 @@ struct PushOperation {
             do {
                 try connection.push(refspecsToSend)
             } catch {
+                if let reason = control.stopReason { throw .failed(reason, code: "timeout") }
                 let reason = error.message
                 return Outcome(
                     entries: entries,
-                    results: entries.map { entry in
-                        (entry.destination, entry.isRejected ? entry.rejectionReason : (entry.isSent ? reason : nil))
-                    })
+                    results: entries.map { ($0.destination, $0.isRejected ? $0.rejectionReason : ($0.isSent ? reason : nil)) },
+                    refusalCode: nil)
             }
         }
         let serverRejections = observer.rejectedReferences
@@ -84,74 +107,33 @@ struct PushOperation {
                 if entry.isRejected { return (entry.destination, entry.rejectionReason) }
                 if !isDryRun, entry.isSent, let status = serverRejections[entry.fullName] { return (entry.destination, status) }
                 return (entry.destination, nil)
-            })
+            },
+            refusalCode: nil)
     }
 
-    private func gatherFacts(_ refspec: PushRefspec, repository: GitRepository, advertised: [String: ObjectID]) -> PushFacts {
-        var newID: ObjectID?
-        var problem: String?
-        if let source = refspec.source {
-            do { newID = try repository.resolve(source) } catch { problem = error.message }
-        }
-        let fullName = (try? RefName.parse(refspec.destination).get())?.fullName ?? refspec.destination
-        let remoteID = advertised[fullName]
-        var ancestry = PushFacts.Ancestry.fastForward
-        if let remoteID, let newID, remoteID != newID {
-            switch repository.isAncestor(remoteID, of: newID) {
-            case .some(true): ancestry = .fastForward
-            case .some(false): ancestry = .notFastForward
-            case .none: ancestry = .remoteObjectMissing
+    /// Every ref of the push refused with one reason (nothing is sent).
+    private func refuseAll(_ entries: [PushPlanEntry], _ reason: String, code: String) -> Outcome {
+        Outcome(
+            entries: entries,
+            results: entries.map { ($0.destination, $0.isRejected ? $0.rejectionReason : ($0.isSent ? reason : nil)) },
+            refusalCode: code)
+    }
+
+    /// While force-pushing is off, remembers the tip of every branch about to be deleted (before
+    /// anything is sent, so that a concurrent re-creation already sees it); a deletion the memory
+    /// has no room for is refused.
+    private func rememberDeletions(_ entries: [PushPlanEntry], advertised: [String: ObjectID], isAtomic: Bool) -> [PushPlanEntry] {
+        guard !planner.policy.settings.allowForcePush else { return entries }
+        var changed = entries
+        for index in changed.indices {
+            let entry = changed[index]
+            guard case .delete = entry.outcome, entry.fullName.hasPrefix("refs/heads/"), let tip = advertised[entry.fullName] else { continue }
+            if !deletedTips.remember(tip: tip.hex, branch: entry.fullName, repository: repositoryName) {
+                changed[index].outcome = .reject(
+                    reason: "the agent already remembers \(deletedTips.capacity) deleted branches (ALLOW_FORCE_PUSH=false); restart it to delete more",
+                    code: "deleted-branches-full")
             }
         }
-        return PushFacts(newID: newID?.hex, sourceProblem: problem, remoteID: remoteID?.hex, ancestry: ancestry)
-    }
-}
-
-extension PushPlanEntry {
-    var isSent: Bool {
-        switch outcome {
-        case .push, .delete: true
-        case .upToDate, .reject: false
-        }
-    }
-
-    var rejectionReason: String? {
-        if case .reject(let reason, _) = outcome { return reason }
-        return nil
-    }
-}
-
-/// The plan's updates, checked again against what libgit2 is about to send.
-final class ApprovedUpdates: @unchecked Sendable {
-    // Written once before the push starts, read in the negotiation callback on the same thread.
-    private var expected: [String: (update: RefUpdate, newID: String?)] = [:]
-
-    func set(_ entries: [PushPlanEntry]) {
-        for entry in entries {
-            guard let update = entry.update else { continue }
-            switch entry.outcome {
-            case .push(let newID): expected[entry.fullName] = (update, newID)
-            case .delete: expected[entry.fullName] = (update, nil)
-            case .upToDate, .reject: break
-            }
-        }
-    }
-
-    /// A refusal when libgit2 would send anything the plan did not approve.
-    func check(_ updates: [NegotiatedUpdate], policy: RefPolicy) -> String? {
-        for update in updates {
-            guard let approved = expected[update.destinationReference], approved.newID == update.newID?.hex else {
-                return "the agent refused an update it had not approved: \(update.destinationReference)"
-            }
-            let final = RefUpdate(
-                ref: update.destinationReference, oldID: update.remoteID?.hex, newID: update.newID?.hex,
-                isForced: approved.update.isForced
-            )
-            if final.change != approved.update.change {
-                return "\(update.destinationReference) changed on the server during the push; try again"
-            }
-            if let denial = policy.decide(final).denial { return denial.message }
-        }
-        return nil
+        return isAtomic ? PushPlanner.failingAtomically(changed) : changed
     }
 }

@@ -65,7 +65,10 @@ struct GitHubRules: ForwardingRules {
         if headers["content-encoding"].contains(where: { !["", "identity"].contains(Substring($0).trimmed().lowercased()) }) {
             return "it is sent with a Content-Encoding"
         }
-        guard let type = headers["content-type"].first else { return nil }
+        let types = headers["content-type"]
+        guard let type = types.first else { return nil }
+        // Rack reads the media type up to the first ';' or ','; one header, no list.
+        guard types.count == 1, !type.contains(",") else { return "it has more than one Content-Type" }
         let media = type.split(separator: ";").first.map { $0.trimmed().lowercased() } ?? ""
         if media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json")) { return nil }
         return "its Content-Type is '\(media.prefix(64))', not application/json"

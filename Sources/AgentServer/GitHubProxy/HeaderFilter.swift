@@ -16,7 +16,11 @@ enum HeaderFilter {
         result.reserveCapacity(headers.count)
         for (name, value) in headers {
             let lowered = name.lowercased()
-            if hopByHop.contains(lowered) || droppedRequestHeaders.contains(lowered) || lowered.hasPrefix("proxy-") || lowered.hasPrefix("x-forwarded-") {
+            // Servers behind Rack read `X_HTTP_Method_Override` as `X-HTTP-Method-Override`:
+            // names with '_' are dropped (as nginx does by default).
+            if lowered.contains("_") || hopByHop.contains(lowered) || droppedRequestHeaders.contains(lowered) || lowered.hasPrefix("proxy-")
+                || lowered.hasPrefix("x-forwarded-")
+            {
                 continue
             }
             if !named.isEmpty, named.contains(lowered) { continue }

@@ -5,8 +5,13 @@ import NIOCore
 /// Turns bytes into request frames and reply frames into bytes, for one `git.sock` connection.
 ///
 /// It owns the connection's protocol rules, so that no client can hold the agent up:
-/// - a request must be complete within `requestTimeout` of the previous reply (or of connecting);
-///   while the agent works on a request, the client may stay silent for as long as it takes;
+/// - a request must be complete within `limits.requestTimeout` of the previous reply (or of
+///   connecting); blank lines (keep-alives) do not extend it; while the agent works on a request,
+///   the client may stay silent for as long as it takes;
+/// - a connection may spend at most `limits.idleBudget` waiting for requests in all, and carry at
+///   most `limits.maximumRequests` requests: then it is closed (after the last reply), so that a
+///   client sending a request now and then cannot keep its slot for ever;
+/// - bytes are scanned once, however they are split (`FrameScanner`);
 /// - a frame larger than the decoder's limit, or malformed, gets an error frame and the connection
 ///   is closed;
 /// - every outgoing value passes the redactor: this is the single exit of `git.sock`.
@@ -19,20 +24,39 @@ final class FrameCodecHandler: ChannelDuplexHandler {
     /// Called (on the event loop) when a connection is closed for breaking the protocol.
     typealias ViolationReporter = @Sendable (_ code: String, _ message: String) -> Void
 
+    /// The per-connection bounds.
+    struct Limits {
+        var requestTimeout: TimeAmount
+        /// Time spent waiting for requests, summed over the connection.
+        var idleBudget: TimeAmount
+        var maximumRequests: Int
+    }
+
     private let decoder: FrameDecoder
-    private let requestTimeout: TimeAmount
+    private let limits: Limits
     private let redactor: Redactor
     private let reportViolation: ViolationReporter
+    private var scanner: FrameScanner
     private var buffered: [UInt8] = []
-    private var isAwaitingRequest = true
+    private(set) var isAwaitingRequest = true
     private var isClosing = false
     private var deadline: Scheduled<Void>?
+    private var idleSince: NIODeadline?
+    private var idleSpent: TimeAmount = .zero
+    private var requestsReceived = 0
 
-    init(decoder: FrameDecoder, requestTimeout: TimeAmount, redactor: Redactor, reportViolation: @escaping ViolationReporter) {
+    init(decoder: FrameDecoder, limits: Limits, redactor: Redactor, reportViolation: @escaping ViolationReporter) {
         self.decoder = decoder
-        self.requestTimeout = requestTimeout
+        self.limits = limits
         self.redactor = redactor
         self.reportViolation = reportViolation
+        self.scanner = FrameScanner(decoder: decoder)
+    }
+
+    convenience init(decoder: FrameDecoder, requestTimeout: TimeAmount, redactor: Redactor, reportViolation: @escaping ViolationReporter) {
+        self.init(
+            decoder: decoder, limits: Limits(requestTimeout: requestTimeout, idleBudget: .seconds(30), maximumRequests: 100), redactor: redactor,
+            reportViolation: reportViolation)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -62,24 +86,44 @@ final class FrameCodecHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let frame = unwrapOutboundIn(data)
-        context.write(wrapOutboundOut(encode(frame, allocator: context.channel.allocator)), promise: promise)
-        if !frame.isProgress, !isClosing {
-            isAwaitingRequest = true
-            armDeadline(context: context)
-            decodeIfAwaiting(context: context)
+        guard !frame.isProgress, !isClosing, requestsReceived >= limits.maximumRequests else {
+            context.write(wrapOutboundOut(encode(frame, allocator: context.channel.allocator)), promise: promise)
+            if !frame.isProgress, !isClosing { awaitNextRequest(context: context) }
+            return
         }
+        // The last request this connection may carry has its reply: close once it is out.
+        isClosing = true
+        deadline?.cancel()
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { result in
+            promise?.completeWith(result)
+            context.close(promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(encode(frame, allocator: context.channel.allocator)), promise: written)
+    }
+
+    private func awaitNextRequest(context: ChannelHandlerContext) {
+        isAwaitingRequest = true
+        armDeadline(context: context)
+        decodeIfAwaiting(context: context)
+        // A request that was already buffered (pipelined) is delivered now, outside any socket
+        // read: the async side hands reads on at "read complete", so say it.
+        if !isAwaitingRequest { context.fireChannelReadComplete() }
     }
 
     private func decodeIfAwaiting(context: ChannelHandlerContext) {
         guard isAwaitingRequest, !isClosing else { return }
         do {
-            switch try decoder.scan(buffered) {
+            switch try scanner.scan(buffered) {
             case .needMoreData(let skippable):
                 if skippable > 0 { buffered.removeFirst(skippable) }
             case .frame(let frame, let consumed):
                 buffered.removeFirst(consumed)
                 isAwaitingRequest = false
+                requestsReceived += 1
                 deadline?.cancel()
+                if let idleSince { idleSpent = idleSpent + (context.eventLoop.now - idleSince) }
+                idleSince = nil
                 context.fireChannelRead(wrapInboundOut(frame))
             }
         } catch {
@@ -87,15 +131,23 @@ final class FrameCodecHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Waits for the next request: at most `requestTimeout`, and at most what is left of the
+    /// connection's idle budget.
     private func armDeadline(context: ChannelHandlerContext) {
         deadline?.cancel()
-        let seconds = requestTimeout.nanoseconds / 1_000_000_000
-        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: requestTimeout) { [self] in
+        idleSince = context.eventLoop.now
+        let remaining = limits.idleBudget - idleSpent
+        let isBudgetShorter = remaining < limits.requestTimeout
+        let wait = isBudgetShorter ? max(remaining, .zero) : limits.requestTimeout
+        let seconds = limits.requestTimeout.nanoseconds / 1_000_000_000
+        let budget = limits.idleBudget.nanoseconds / 1_000_000_000
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: wait) { [self] in
             guard self.isAwaitingRequest, !self.isClosing else { return }
-            self.close(
-                context: context,
-                Frame.error(code: "timeout", message: "no complete request within \(seconds) s; closing the connection")
-            )
+            let message =
+                isBudgetShorter
+                ? "this connection has waited \(budget) s for requests in all; closing it (open a new one)"
+                : "no complete request within \(seconds) s; closing the connection"
+            self.close(context: context, Frame.error(code: "timeout", message: message))
         }
     }
 

@@ -8,6 +8,10 @@ public enum FrameListener {
     public struct Limits: Sendable {
         public var maximumConnections = 64
         public var requestTimeout: Duration = .seconds(10)
+        /// Time one connection may spend waiting for requests, in all.
+        public var idleBudget: Duration = .seconds(30)
+        /// Requests one connection may carry (git-remote-agent sends one per connection).
+        public var maximumRequests = 100
         public var maximumFrameSize = FrameDecoder.defaultMaximumFrameSize
 
         public init() {}
@@ -23,12 +27,15 @@ public enum FrameListener {
         logger: Logger
     ) -> Listener {
         let decoder = FrameDecoder(maximumFrameSize: limits.maximumFrameSize)
-        let timeout = TimeAmount.nanoseconds(Int64(limits.requestTimeout.components.seconds) * 1_000_000_000)
+        let codecLimits = FrameCodecHandler.Limits(
+            requestTimeout: .nanoseconds(Int64(limits.requestTimeout.components.seconds) * 1_000_000_000),
+            idleBudget: .nanoseconds(Int64(limits.idleBudget.components.seconds) * 1_000_000_000),
+            maximumRequests: limits.maximumRequests)
         let socketName = String(path.split(separator: "/").last ?? "")
         let serving = AsyncConnectionServing<Frame, Frame>(
             socketName: socketName, redactor: redactor, logger: logger,
             addHandlers: { channel, peer, _ in
-                let codec = FrameCodecHandler(decoder: decoder, requestTimeout: timeout, redactor: redactor) { code, message in
+                let codec = FrameCodecHandler(decoder: decoder, limits: codecLimits, redactor: redactor) { code, message in
                     audit.record(
                         AuditEntry(
                             peer: peer, socket: socketName, operation: "connection", decision: "error", code: code, reason: message, started: .now

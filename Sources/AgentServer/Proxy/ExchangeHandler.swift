@@ -36,8 +36,8 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
     var upstream: UpstreamConnection?
     var record: ExchangeRecord?
     private var deadline: Scheduled<Void>?
-    /// Bytes of `BodyBudget` this exchange holds while it reads a body for the rules.
-    private var reserved = 0
+    /// Whether this exchange holds part of `BodyBudget` (while it reads a body for the rules).
+    private var holdsBudget = false
     private var decisionRound = 0
 
     init(shared: Shared, peer: PeerCredentials, slot: ConnectionSlot, gate: InputGate) {
@@ -67,13 +67,13 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
             received(head)
         case .body(let chunk):
             if case .collecting = machine.state {
-                guard shared.bodies.reserve(chunk.readableBytes) else {
+                guard shared.bodies.reserve(chunk.readableBytes, for: context.channel) else {
                     return perform(
                         machine.answer(
                             ProxyReply(status: .serviceUnavailable, message: "the agent is holding too many request bodies; try again"),
                             code: "busy"))
                 }
-                reserved += chunk.readableBytes
+                holdsBudget = true
             } else if case .forwarding = machine.state {
                 arm(shared.limits.streamPauseTimeout)  // a streamed body may pause, not stall
             }
@@ -168,6 +168,7 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
             record?.requestBytes += chunk.readableBytes
             upstream?.channel.write(HTTPClientRequestPart.body(.byteBuffer(chunk)), promise: nil)
         case .forwardEnd:
+            slot.working()
             deadline?.cancel()
             gate.close()
             upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
@@ -267,6 +268,9 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
             gate.close()
             channel.write(HTTPClientRequestPart.end(nil), promise: nil)
         } else {
+            // Until the client has sent the rest, the agent waits for it: the slot may be taken
+            // from a client that streams a body too slowly when all slots are full.
+            slot.waitingForClient()
             arm(shared.limits.streamPauseTimeout)
             context.channel.setAutoRead(channel.isWritable)
         }
@@ -291,8 +295,8 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
     }
 
     private func releaseBudget() {
-        if reserved > 0 { shared.bodies.release(reserved) }
-        reserved = 0
+        if holdsBudget, let context { shared.bodies.release(context.channel) }
+        holdsBudget = false
     }
 
     /// Sends the agent's own GitHub-shaped reply; when it is out, the machine says what next.

@@ -1,0 +1,63 @@
+/// Bounds on what the agent reads from a workspace's object database, so that no repository can
+/// make it allocate or work without end.
+public struct ObjectLimits: Hashable, Sendable {
+    /// The largest object served, read from its header before any byte is inflated. GitHub
+    /// refuses files over 100 MiB; git's own `core.bigFileThreshold` is 512 MiB.
+    public var maximumObjectSize: Int
+    /// The longest chain of deltas followed to rebuild one object (git writes at most 50;
+    /// `pack.depth` may be set up to 4095).
+    public var maximumDeltaChain: Int
+    /// Memory for rebuilt delta bases kept for reuse.
+    public var deltaBaseCacheBytes: Int
+    /// Memory for pack index tables kept for fast lookups, over all packs (beyond it, indexes are
+    /// searched with reads).
+    public var indexMemoryBytes: Int
+
+    public init(
+        maximumObjectSize: Int = 100 << 20,
+        maximumDeltaChain: Int = 10_000,
+        deltaBaseCacheBytes: Int = 32 << 20,
+        indexMemoryBytes: Int = 128 << 20
+    ) {
+        self.maximumObjectSize = maximumObjectSize
+        self.maximumDeltaChain = maximumDeltaChain
+        self.deltaBaseCacheBytes = deltaBaseCacheBytes
+        self.indexMemoryBytes = indexMemoryBytes
+    }
+}
+
+/// Recently rebuilt objects, kept to rebuild the deltas based on them: a byte budget, oldest
+/// entries dropped first.
+struct DeltaBaseCache {
+    struct Key: Hashable {
+        let pack: Int
+        let offset: Int64
+    }
+
+    private var entries: [Key: (kind: ObjectKind, bytes: [UInt8])] = [:]
+    private var order: [Key] = []
+    private var head = 0
+    private var bytes = 0
+    let budget: Int
+
+    init(budget: Int) {
+        self.budget = budget
+    }
+
+    func get(_ key: Key) -> (kind: ObjectKind, bytes: [UInt8])? { entries[key] }
+
+    mutating func put(_ key: Key, kind: ObjectKind, bytes value: [UInt8]) {
+        guard value.count <= budget / 4, entries[key] == nil else { return }
+        while bytes + value.count > budget, head < order.count {
+            if let removed = entries.removeValue(forKey: order[head]) { bytes -= removed.bytes.count }
+            head += 1
+        }
+        if head > 1024, head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
+        }
+        entries[key] = (kind, value)
+        order.append(key)
+        bytes += value.count
+    }
+}

@@ -1,0 +1,50 @@
+import AgentGit
+import AgentPolicy
+
+/// What the planner needs to know about each refspec, learned in the private view: the source's
+/// object id, the remote's value, ancestry (walked with hash-checked reads, no commit-graph), and
+/// for a re-created branch whether it keeps the tip it had when the agent deleted it.
+struct PushFactsGatherer {
+    let repository: GitRepository
+    let advertised: [String: ObjectID]
+    let deletedTips: DeletedBranchTips
+    let repositoryName: String
+    let settings: PolicySettings
+
+    /// `:/text` and `^{/text}` run a client-supplied regular expression over every commit message,
+    /// which no deadline can interrupt; git hands the helper ref names and ids, not these.
+    static func isMessageSearch(_ revision: String) -> Bool {
+        revision.hasPrefix(":/") || revision.contains("{/")
+    }
+
+    func facts(for refspec: PushRefspec) -> PushFacts {
+        var newID: ObjectID?
+        var problem: String?
+        if let source = refspec.source {
+            if Self.isMessageSearch(source) {
+                problem = "src refspec \(source) searches commit messages, which the agent does not do; name a branch, tag or commit"
+            } else {
+                do { newID = try repository.resolve(source) } catch { problem = error.message }
+            }
+        }
+        let fullName = (try? RefName.parse(refspec.destination).get())?.fullName ?? refspec.destination
+        let remoteID = advertised[fullName]
+        var ancestry = PushFacts.Ancestry.fastForward
+        if let remoteID, let newID, remoteID != newID {
+            switch repository.isAncestor(remoteID, of: newID) {
+            case .some(true): ancestry = .fastForward
+            case .some(false): ancestry = .notFastForward
+            case .none: ancestry = .remoteObjectMissing
+            }
+        }
+        var deletedTip: String?
+        var containsDeletedTip = false
+        if remoteID == nil, let newID, !settings.allowForcePush, let tip = deletedTips.tip(branch: fullName, repository: repositoryName) {
+            deletedTip = tip
+            containsDeletedTip = ObjectID(hex: tip).map { repository.isAncestor($0, of: newID) == true } ?? false
+        }
+        return PushFacts(
+            newID: newID?.hex, sourceProblem: problem, remoteID: remoteID?.hex, ancestry: ancestry, deletedTip: deletedTip,
+            containsDeletedTip: containsDeletedTip)
+    }
+}
