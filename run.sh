@@ -209,6 +209,7 @@ start_claude() {
     validate_settings
     find_compose
     images_exist || build_images
+    forget_socket_volume
     "${COMPOSE[@]}" up -d agent >/dev/null
     wait_for_agent
     "${COMPOSE[@]}" run --rm claude "$@"
@@ -237,6 +238,16 @@ stop_all() {
     # shellcheck disable=SC2086 # one id per word
     [ -z "$sessions" ] || "$ENGINE" rm -f $sessions >/dev/null
     "${COMPOSE[@]}" down
+    forget_socket_volume
+}
+
+# The socket volume holds only sockets; made afresh, it takes its owner and mode from the agent
+# image (a volume an older image made may have others; the agent refuses those). Kept while an
+# agent runs.
+forget_socket_volume() {
+    local project=${COMPOSE_PROJECT_NAME:-claude-code}
+    [ -n "$("$ENGINE" ps -q --filter "label=com.docker.compose.project=$project" --filter label=com.docker.compose.service=agent)" ] ||
+        "$ENGINE" volume rm -f "${project}_agent-run" >/dev/null 2>&1 || true
 }
 
 run_tests() {
@@ -361,7 +372,7 @@ case "${1:-}" in
     "") prepare; trap show_quarantine EXIT; start_claude ;;
     --build) prepare; find_compose; build_images ;;
     --stop) prepare; find_compose; stop_all ;;
-    --shell) prepare; validate_settings; find_compose; "${COMPOSE[@]}" up -d agent >/dev/null; wait_for_agent; "${COMPOSE[@]}" run --rm claude bash ;;
+    --shell) prepare; validate_settings; find_compose; forget_socket_volume; "${COMPOSE[@]}" up -d agent >/dev/null; wait_for_agent; "${COMPOSE[@]}" run --rm claude bash ;;
     --logs) prepare; find_compose; show_logs "${2:-}" ;;
     --status) prepare; find_compose; "${COMPOSE[@]}" ps; agent_status || true; show_quarantine ;;
     --quarantine) load_env_file "$ROOT/.env"; show_quarantine ;;

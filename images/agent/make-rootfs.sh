@@ -3,9 +3,9 @@
 # the shared libraries it loads (as ldd lists them, with the dynamic loader), the CA
 # certificates for upstream TLS, passwd/group entries, and the directories the agent uses.
 # No shell, package manager or other program ends up in it.
-#   usage: make-rootfs ROOT
+#   usage: make-rootfs ROOT UID GID   (the uid and gid the agent runs as)
 set -eu
-root=$1
+root=$1 uid=$2 gid=$3
 # Debian's /lib and /lib64 are links into /usr; keep it so (the binaries name the loader by /lib64).
 mkdir -p "$root/usr/lib" "$root/usr/lib64"
 ln -sfn usr/lib "$root/lib"
@@ -19,9 +19,11 @@ done
 mkdir -p "$root/etc/ssl" "$root/usr/share"
 cp -a /etc/ssl/certs "$root/etc/ssl/"
 cp -a /usr/share/ca-certificates "$root/usr/share/"
-printf 'root:x:0:0:root:/root:/nonexistent\nagent:x:1000:1000:command agent:/nonexistent:/nonexistent\n' >"$root/etc/passwd"
-printf 'root:x:0:\nagent:x:1000:\n' >"$root/etc/group"
+printf 'root:x:0:0:root:/root:/nonexistent\nagent:x:%s:%s:command agent:/nonexistent:/nonexistent\n' "$uid" "$gid" >"$root/etc/passwd"
+printf 'root:x:0:\nagent:x:%s:\n' "$gid" >"$root/etc/group"
 mkdir -p "$root/run/agent" "$root/workspace" "$root/tmp"
-# The socket directory is a volume shared with the claude container; compose may run the agent as
-# the host user's uid, so it must be writable by whichever uid that is.
-chmod 1777 "$root/run/agent" "$root/tmp"
+chmod 1777 "$root/tmp"
+# The socket directory: a volume shared with the claude container, which gets this directory's
+# owner and mode when it is made. The agent refuses one that another user owns or may write.
+chown "$uid:$gid" "$root/run/agent"
+chmod 0755 "$root/run/agent"
