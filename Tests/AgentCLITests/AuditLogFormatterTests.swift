@@ -34,11 +34,13 @@ import Testing
             expected: "t  deny   git.sock connection — peer-refused"
         ),
         Case(
-            line: #"{"time":"t","socket":"workspace","operation":"quarantine","repository":"app/.git","item":"20261202-000945-0001","path":"app/.git/hooks/pre-commit","decision":"quarantine","code":"workspace-guard","reason":"a hook is new: git would run it","duration_ms":0.0}"#,
+            line: #"{"time":"t","socket":"workspace","operation":"quarantine","repository":"app/.git","item":"20261202-000945-0001","#
+                + #""path":"app/.git/hooks/pre-commit","decision":"quarantine","code":"workspace-guard","reason":"a hook is new: git would run it"}"#,
             expected: "t  quarantine workspace quarantine app/.git app/.git/hooks/pre-commit 20261202-000945-0001 — a hook is new: git would run it"
         ),
         Case(
-            line: #"{"time":"t","peer_uid":1000,"socket":"anthropic.sock","operation":"POST /v1/messages","method":"POST","path":"/v1/messages?beta=true","status":"200","model":"m","decision":"allow"}"#,
+            line: #"{"time":"t","peer_uid":1000,"socket":"anthropic.sock","operation":"POST /v1/messages","method":"POST","#
+                + #""path":"/v1/messages?beta=true","status":"200","model":"m","decision":"allow"}"#,
             expected: "t  allow  anthropic.sock POST /v1/messages model m status 200 (uid 1000)"
         ),
         Case(line: "command-agent: listening on /run/agent/git.sock", expected: "command-agent: listening on /run/agent/git.sock"),
