@@ -19,10 +19,15 @@ struct CheckCredentials: ParsableCommand {
     @Option(help: "The placeholder the claude container sends, which must never arrive.")
     var placeholder: String
 
+    @Option(help: "Check only the Messages requests whose first user message contains this text (one session's).")
+    var promptContains: String?
+
     func run() throws {
         guard let kind = CredentialCheck.Kind(rawValue: kind) else { throw ValidationError("--kind is api-key or oauth-token") }
         let credential = try String(contentsOfFile: credentialFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let recorded = try RecordedHTTPRequest.read(fromFile: requests)
+        let recorded = try RecordedHTTPRequest.read(fromFile: requests).filter { request in
+            promptContains.map { request.messagesRequest?.firstUserText.contains($0) ?? false } ?? true
+        }
         let problems = CredentialCheck(kind: kind, credential: credential, placeholder: placeholder).problems(in: recorded)
         for problem in problems { print(problem) }
         guard problems.isEmpty else { throw ExitCode.failure }

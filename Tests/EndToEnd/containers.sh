@@ -15,6 +15,7 @@ SHARED=${SHARED_DIR:-$ROOT/../shared}
 ARTIFACTS=$E2E/artifacts
 CANARY=ghp_CANARY0123456789abcdefCANARYtokenXYZ
 ANTHROPIC_CANARY=sk-ant-api03-CANARYanthropicKEY0123456789abcdefXYZ
+OAUTH_CANARY=sk-ant-oat01-CANARYoauthTOKEN0123456789abcdefXYZ
 PLACEHOLDER=placeholder-the-agent-adds-the-real-credential
 failures=0
 started=$(date +%s)
@@ -139,6 +140,7 @@ wait "$run_pid" 2>/dev/null || true
 run_pid=
 check "./run.sh --stop leaves no container" sh -c "[ -z \"\$(podman ps -a -q --filter $project_label)\" ]"
 
+source "$E2E/checks-oauth.sh"
 source "$E2E/interactive.sh"
 
 say "artifacts (screen, transcripts, fixture records) in $ARTIFACTS"

@@ -14,21 +14,25 @@ person kill-server 2>/dev/null || true
 person new-session -d -s person -x 150 -y 45 -c "$PROJECT_DIR" "bash --norc --noprofile"
 person send-keys -t person "PS1='person\$ '; $ROOT/run.sh; echo \"run.sh exited with \$?\"" Enter
 
-# Presses KEY until the screen shows PATTERN (a key pressed while the screen is still being drawn
-# can be lost, as it can for a person who types too early).
+# Presses KEY until the screen shows PATTERN, one key at a time: a key pressed while Claude Code
+# is still starting may be lost or may act seconds later (as for a person who types too early),
+# and a second Down would move the choice on again, so the next press waits 15 s for the first.
 press_until() {
     local key=$1 pattern=$2
-    for _ in 1 2 3 4 5; do
+    for _ in 1 2 3; do
+        on_screen "$pattern" && return 0
         person send-keys -t person "$key"
-        wait_for 25 on_screen "$pattern" && return 0
+        wait_for 75 on_screen "$pattern" && return 0
     done
     return 1
 }
 
-# Claude Code asks once whether to trust the project; a person says yes (the second choice).
-if wait_for 300 on_screen "trust this folder"; then
-    press_until Down "❯.{1,2}Yes, I trust this folder" && person send-keys -t person Enter
-fi
+# A new user's Claude Code asks whether to trust the project; a person says yes (the second choice).
+screen_started=$(date +%s)
+check "Claude Code asks whether to trust the project" wait_for 1500 on_screen "trust this folder"
+say "Claude Code's first screen after $(($(date +%s) - screen_started)) s"
+check "a person's Down key selects 'Yes, I trust this folder'" press_until Down "❯.{1,2}Yes, I trust this folder"
+person send-keys -t person Enter
 # The input line: the prompt sign, then spaces (a no-break space among them).
 check "Claude Code shows its prompt" wait_for 300 on_screen "^❯[ "$'\u00a0'"]*\$"
 keep_screen 1-prompt
