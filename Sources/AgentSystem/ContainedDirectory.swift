@@ -276,6 +276,8 @@ public struct FileStatus: Hashable, Sendable {
     /// unprivileged process can set it back.
     public let changed: Int64
     public let changedNanoseconds: Int
+    /// The owner's uid.
+    public let owner: UInt32
 
     init(_ info: stat) {
         switch info.st_mode & S_IFMT {
@@ -292,6 +294,7 @@ public struct FileStatus: Hashable, Sendable {
         modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
         changed = Int64(info.st_ctim.tv_sec)
         changedNanoseconds = Int(info.st_ctim.tv_nsec)
+        owner = UInt32(info.st_uid)
     }
 }
 

@@ -21,9 +21,13 @@ cp -a /etc/ssl/certs "$root/etc/ssl/"
 cp -a /usr/share/ca-certificates "$root/usr/share/"
 printf 'root:x:0:0:root:/root:/nonexistent\nagent:x:%s:%s:command agent:/nonexistent:/nonexistent\n' "$uid" "$gid" >"$root/etc/passwd"
 printf 'root:x:0:\nagent:x:%s:\n' "$gid" >"$root/etc/group"
-mkdir -p "$root/run/agent" "$root/workspace" "$root/tmp"
+mkdir -p "$root/run/agent" "$root/var/lib/command-agent" "$root/workspace" "$root/tmp"
 chmod 1777 "$root/tmp"
 # The socket directory: a volume shared with the claude container, which gets this directory's
 # owner and mode when it is made. The agent refuses one that another user owns or may write.
 chown "$uid:$gid" "$root/run/agent"
 chmod 0755 "$root/run/agent"
+# The state volume (AGENT_STATE_DIR: the session's own branches across restarts), made from this
+# directory too: the agent's alone.
+chown "$uid:$gid" "$root/var/lib/command-agent"
+chmod 0700 "$root/var/lib/command-agent"
