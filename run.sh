@@ -183,18 +183,30 @@ prepare() {
     [ "$CLAUDE_UID" != 0 ] || export CLAUDE_UID=1000 CLAUDE_GID=1000
 }
 
+# BINARIES=prebuilt: the Swift products compiled on this machine, linked with the Swift runtime
+# inside them (the images hold none) and stripped, into .container-bin/. By default a release
+# build in .build-static/ (the benchmarks build the same way into the same folder);
+# PREBUILT_CONFIGURATION=debug instead relinks the debug build `swift build` (and the tests)
+# already made in .build/: seconds instead of a second full compile (the end-to-end test's way).
+compile_products_here() {
+    local configuration=${PREBUILT_CONFIGURATION:-release} build product
+    case "$configuration" in
+        release) build=(swift build -c release --static-swift-stdlib --scratch-path "$ROOT/.build-static") ;;
+        # A debug link keeps parts of FoundationEssentials that a release link leaves out; they
+        # need these two of the toolchain's static libraries, which nothing else names.
+        debug) build=(swift build --static-swift-stdlib -Xlinker -l_FoundationCollections -Xlinker -l_FoundationCShims) ;;
+        *) die "PREBUILT_CONFIGURATION must be release or debug, not '$configuration'" ;;
+    esac
+    say "the Swift binaries, built on this machine ($configuration, BINARIES=prebuilt)"
+    for product in command-agent agent-status git-remote-agent; do "${build[@]}" --product "$product" >&2; done
+    mkdir -p "$ROOT/.container-bin"
+    for product in command-agent agent-status git-remote-agent; do
+        strip -o "$ROOT/.container-bin/$product" "$("${build[@]}" --show-bin-path)/$product"
+    done
+}
+
 build_images() {
-    if [ "${BINARIES:-build}" = prebuilt ]; then
-        say "building the Swift binaries on this machine (BINARIES=prebuilt)"
-        # The benchmarks build the same way into the same folder, so one release build serves both.
-        local static=(swift build -c release --static-swift-stdlib --scratch-path "$ROOT/.build-static") product
-        for product in command-agent agent-status git-remote-agent; do "${static[@]}" --product "$product" >&2; done
-        mkdir -p "$ROOT/.container-bin"
-        for product in command-agent agent-status git-remote-agent; do
-            cp "$("${static[@]}" --show-bin-path)/$product" "$ROOT/.container-bin/$product"
-            strip "$ROOT/.container-bin/$product"
-        done
-    fi
+    [ "${BINARIES:-build}" != prebuilt ] || compile_products_here
     # One Containerfile, two targets: the second build takes the compiled products from the cache.
     "${COMPOSE[@]}" build agent
     "${COMPOSE[@]}" build claude

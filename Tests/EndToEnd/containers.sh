@@ -36,7 +36,9 @@ if [ "$(id -u)" = 0 ]; then
 else
     BASE_IMAGE=${BASE_IMAGE:-docker.io/library/debian:bookworm-slim}
 fi
-export BASE_IMAGE BINARIES=prebuilt INSTALL_CLAUDE=true
+# The images take the debug build the tests already made (relinked with the Swift runtime inside),
+# not a second, release compile of the same sources.
+export BASE_IMAGE BINARIES=prebuilt PREBUILT_CONFIGURATION=debug INSTALL_CLAUDE=true
 export COMPOSE_PROJECT_NAME=claude-code-e2e
 export COMPOSE_EXTRA_FILES="$E2E/compose.e2e.yml $E2E/compose.e2e-idle.yml"
 project_label=label=io.podman.compose.project=$COMPOSE_PROJECT_NAME
@@ -55,7 +57,7 @@ cleanup() {
     [ -z "$run_pid" ] || { kill -- -"$run_pid" 2>/dev/null; wait "$run_pid" 2>/dev/null; } || true
     ./run.sh --stop >/dev/null 2>&1 || true
     tmux -L claude-e2e kill-server 2>/dev/null || true
-    podman volume rm -f "${COMPOSE_PROJECT_NAME}_agent-run" "${COMPOSE_PROJECT_NAME}_claude-home" >/dev/null 2>&1 || true
+    podman volume rm -f "${COMPOSE_PROJECT_NAME}_agent-run" "${COMPOSE_PROJECT_NAME}_agent-state" "${COMPOSE_PROJECT_NAME}_claude-home" >/dev/null 2>&1 || true
     [ -z "$fixture_pid" ] || kill -- -"$fixture_pid" 2>/dev/null || true
     rm -rf "$work"
 }
@@ -80,6 +82,9 @@ chown 1000:1000 "$work/project" "$work/anthropic_key" 2>/dev/null || chmod 0644 
 export PROJECT_DIR=$work/project GITHUB_TOKEN=$CANARY ANTHROPIC_API_KEY_FILE=$work/anthropic_key
 export GITHUB_URL=http://127.0.0.1:$GIT_PORT GITHUB_API_URL=http://127.0.0.1:$API_PORT ANTHROPIC_API_URL=http://127.0.0.1:$ANTHROPIC_PORT
 export EGRESS_ALLOWED_HOSTS="[\"127.0.0.1:$API_PORT\"]" ALLOWED_BRANCH_PATTERNS='["claude/**"]'
+# The project is empty when the agent starts (the session clones into it): name the repository
+# the token may write to, since the default (the workspace's GitHub remotes) would be none.
+export ALLOWED_REPOS='["o/app"]'
 upstream_ref() {  # the fixture server's value of a ref of o/app, read without the agent
     GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null HOME=$work git ls-remote \
         "http://x-access-token:$CANARY@127.0.0.1:$GIT_PORT/o/app.git" "$1" | cut -f1
@@ -101,9 +106,9 @@ else
     say "no pip on this machine: the image build downloads the Claude Code CLI from PyPI itself"
 fi
 
-say "building the images (the Swift binaries once, on this machine)"
+say "building the images (the Swift binaries: the debug build the tests made, relinked)"
 build_started=$(date +%s)
-./run.sh --build >"$work/build.log" 2>&1 || { tail -50 "$work/build.log" >&2; exit 1; }
+./run.sh --build >"$ARTIFACTS/build.log" 2>&1 || { tail -50 "$ARTIFACTS/build.log" >&2; exit 1; }
 say "built in $(($(date +%s) - build_started)) s: agent $(podman image inspect --format '{{.Size}}' localhost/claude-code-agent:latest | numfmt --to=si)B, claude $(podman image inspect --format '{{.Size}}' localhost/claude-code-claude:latest | numfmt --to=si)B"
 
 say "starting ./run.sh (the claude container idles, so that the test can exec into it)"
