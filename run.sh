@@ -192,8 +192,8 @@ compile_products_here() {
     local configuration=${PREBUILT_CONFIGURATION:-release} build product
     case "$configuration" in
         release) build=(swift build -c release --static-swift-stdlib --scratch-path "$ROOT/.build-static") ;;
-        # A debug link keeps parts of FoundationEssentials that a release link leaves out; they
-        # need these two of the toolchain's static libraries, which nothing else names.
+        # Objects compiled for the shared Swift runtime (as the debug build is) do not name two
+        # static libraries that FoundationEssentials needs when it is linked in: name them.
         debug) build=(swift build --static-swift-stdlib -Xlinker -l_FoundationCollections -Xlinker -l_FoundationCShims) ;;
         *) die "PREBUILT_CONFIGURATION must be release or debug, not '$configuration'" ;;
     esac
