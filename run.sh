@@ -183,26 +183,40 @@ prepare() {
     [ "$CLAUDE_UID" != 0 ] || export CLAUDE_UID=1000 CLAUDE_GID=1000
 }
 
-# BINARIES=prebuilt: the Swift products compiled on this machine, linked with the Swift runtime
-# inside them (the images hold none) and stripped, into .container-bin/. By default a release
-# build in .build-static/ (the benchmarks build the same way into the same folder);
-# PREBUILT_CONFIGURATION=debug instead relinks the debug build `swift build` (and the tests)
-# already made in .build/: seconds instead of a second full compile (the end-to-end test's way).
+# BINARIES=prebuilt: the Swift products built on this machine, stripped, into .container-bin/
+# (the images hold no Swift toolchain). By default a release build in .build-static/ with the Swift
+# runtime linked in (the benchmarks build the same way into the same folder).
+# PREBUILT_CONFIGURATION=debug takes the debug build `swift build` (and the tests) made in .build/
+# as it is, with the Swift runtime libraries it loads in .container-bin/lib/ (the images put them
+# beside the binaries, where the binaries look): no second compile, and no relink with other flags
+# (a static relink there would recompile what changed for the static runtime, which a later
+# `swift build` could no longer link). The end-to-end test's way: seconds instead of minutes.
 compile_products_here() {
-    local configuration=${PREBUILT_CONFIGURATION:-release} build product
+    local configuration=${PREBUILT_CONFIGURATION:-release} build product bin
     case "$configuration" in
         release) build=(swift build -c release --static-swift-stdlib --scratch-path "$ROOT/.build-static") ;;
-        # Objects compiled for the shared Swift runtime (as the debug build is) do not name two
-        # static libraries that FoundationEssentials needs when it is linked in: name them.
-        debug) build=(swift build --static-swift-stdlib -Xlinker -l_FoundationCollections -Xlinker -l_FoundationCShims) ;;
+        debug) build=(swift build) ;;
         *) die "PREBUILT_CONFIGURATION must be release or debug, not '$configuration'" ;;
     esac
     say "the Swift binaries, built on this machine ($configuration, BINARIES=prebuilt)"
     for product in command-agent agent-status git-remote-agent; do "${build[@]}" --product "$product" >&2; done
-    mkdir -p "$ROOT/.container-bin"
+    bin=$("${build[@]}" --show-bin-path)
+    rm -rf "$ROOT/.container-bin"
+    mkdir -p "$ROOT/.container-bin/lib"
     for product in command-agent agent-status git-remote-agent; do
-        strip -o "$ROOT/.container-bin/$product" "$("${build[@]}" --show-bin-path)/$product"
+        strip -o "$ROOT/.container-bin/$product" "$bin/$product"
     done
+    [ "$configuration" = release ] || copy_swift_runtime "$bin"
+}
+
+# The Swift runtime's shared libraries (the toolchain's lib/swift/linux) that the products in BIN
+# load, into .container-bin/lib/.
+copy_swift_runtime() {
+    local product library
+    for product in command-agent agent-status git-remote-agent; do ldd "$1/$product"; done |
+        awk '$2 == "=>" && $3 ~ /\/lib\/swift\/linux\// { print $3 }' | sort -u |
+        while read -r library; do cp -L "$library" "$ROOT/.container-bin/lib/"; done
+    [ -n "$(ls "$ROOT/.container-bin/lib")" ] || die "found no Swift runtime library in what the debug binaries load (ldd)"
 }
 
 build_images() {
