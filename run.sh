@@ -132,10 +132,22 @@ prepare() {
 
 build_images() {
     if [ "${BINARIES:-build}" = prebuilt ]; then
-        say "building the Swift binaries on this machine (BINARIES=prebuilt)"
-        swift build -c release --static-swift-stdlib >&2
+        # PREBUILT_CONFIGURATION=debug links the debug build the tests already compiled (a relink,
+        # not a second compilation); release (the default) is what people should run.
+        local configuration=${PREBUILT_CONFIGURATION:-release} build product
+        case "$configuration" in
+            release) build=(swift build -c release --static-swift-stdlib) ;;
+            # FoundationEssentials' static archive needs these two named in a debug link.
+            debug) build=(swift build --static-swift-stdlib -Xlinker -l_FoundationCollections -Xlinker -l_FoundationCShims) ;;
+            *) die "PREBUILT_CONFIGURATION must be release or debug" ;;
+        esac
+        say "building the Swift binaries on this machine (BINARIES=prebuilt, $configuration)"
         mkdir -p "$ROOT/.container-bin"
-        cp "$(swift build -c release --show-bin-path)"/{command-agent,agent-status,git-remote-agent} "$ROOT/.container-bin/"
+        for product in command-agent agent-status git-remote-agent; do
+            "${build[@]}" --product "$product" >&2
+            cp "$("${build[@]}" --show-bin-path)/$product" "$ROOT/.container-bin/$product"
+            strip "$ROOT/.container-bin/$product"
+        done
     fi
     "${COMPOSE[@]}" build
 }

@@ -20,7 +20,7 @@ if [ "$(id -u)" = 0 ]; then
 else
     BASE_IMAGE=${BASE_IMAGE:-docker.io/library/debian:bookworm-slim}
 fi
-export BASE_IMAGE BINARIES=prebuilt INSTALL_CLAUDE=false
+export BASE_IMAGE BINARIES=prebuilt PREBUILT_CONFIGURATION=debug INSTALL_CLAUDE=false
 export COMPOSE_PROJECT_NAME=claude-code-e2e COMPOSE_EXTRA_FILES=$ROOT/Tests/EndToEnd/compose.e2e.yml
 
 work=$(mktemp -d /tmp/claude-e2e.XXXXXX)
