@@ -1,0 +1,143 @@
+import AgentTestSupport
+import Foundation
+import Testing
+
+/// Findings of the attack on git.sock after issue 11 (branch attack-11): ways around the policy
+/// and around the socket's own bounds. Each test fails against the agent as it was attacked and
+/// states what a fix must make true. The workspace and resource findings are in
+/// `GitAttackFindingsResourceTests`.
+struct GitAttackFindingsTests {
+    /// With `ALLOW_FORCE_PUSH=false` the agent remembers the tip of a branch it deletes through
+    /// git, so that re-creating the branch must keep that tip. A deletion through gh.sock (REST
+    /// `DELETE …/git/refs/heads/X`, or renaming the branch away) is allowed by the same policy
+    /// but remembers nothing: a push through git.sock then re-creates the branch with any
+    /// history. A fix either remembers the tip on that door too (it must look it up before
+    /// deleting) or refuses such deletions while force-pushing is off.
+    @Test(arguments: ["REST delete", "rename"])
+    func aBranchDeletedThroughTheAPIIsNotRecreatedWithOtherHistory(_ door: String) async throws {
+        let scenario = try await CrossDoorScenario.start()
+        let app = try await scenario.git.clone()
+        let kept = try await scenario.git.commit(in: app, "work that must stay in claude/x")
+        try await scenario.git.mustGit(["push", "-q", "origin", "HEAD:claude/x"], in: app)
+
+        let answer =
+            door == "rename"
+            ? try await scenario.curl(["-X", "POST", "http://localhost/repos/o/app/branches/claude/x/rename", "--data-binary", #"{"new_name":"claude/y"}"#])
+            : try await scenario.curl(["-X", "DELETE", "http://localhost/repos/o/app/git/refs/heads/claude/x"])
+        if scenario.github.requests.contains(where: { $0.uri.contains("claude/x") }) {
+            // The agent let the deletion through: do on the fixture git server what GitHub does.
+            try await scenario.git.server.deleteOnServer("refs/heads/claude/x")
+        }
+
+        try await scenario.git.mustGit(["checkout", "-q", "-b", "rewrite", "origin/main"], in: app)
+        let rewrite = try await scenario.git.commit(in: app, "history without the kept commit", file: "other.txt")
+        let push = try await scenario.git.git(["push", "origin", "rewrite:claude/x"], in: app)
+        let now = try await scenario.git.serverRef("refs/heads/claude/x")
+        #expect(now != rewrite, "claude/x was rewritten through delete + re-create (\(door): \(answer.output)); push: \(push.output)")
+        _ = kept
+        scenario.git.expectNoCanary(push)
+    }
+
+    /// The other order: a branch deleted through git (its tip remembered) is re-created through
+    /// the API (`POST …/git/refs`) at a commit without that tip. The API door creates refs
+    /// without asking the memory, so the rewrite reached GitHub.
+    @Test func aBranchDeletedThroughGitIsNotRecreatedThroughTheAPI() async throws {
+        let scenario = try await CrossDoorScenario.start()
+        let app = try await scenario.git.clone()
+        try await scenario.git.commit(in: app, "work that must stay in claude/x")
+        try await scenario.git.mustGit(["push", "-q", "origin", "HEAD:claude/x"], in: app)
+        try await scenario.git.mustGit(["push", "-q", "origin", ":claude/x"], in: app)
+        try await scenario.git.mustGit(["checkout", "-q", "-b", "rewrite", "origin/main"], in: app)
+        let rewrite = try await scenario.git.commit(in: app, "history without the kept commit", file: "other.txt")
+        // The rule exists: through git, the same re-creation is refused.
+        let push = try await scenario.git.git(["push", "origin", "rewrite:claude/x"], in: app)
+        #expect(push.stderr.contains("without its earlier tip"), "\(push.output)")
+
+        let body = #"{"ref":"refs/heads/claude/x","sha":"\#(rewrite)"}"#
+        let answer = try await scenario.curl(["-X", "POST", "-w", "\n%{http_code}", "http://localhost/repos/o/app/git/refs", "--data-binary", body])
+        #expect(answer.stdout.hasSuffix("\n403"), "\(answer.output)")
+        let created = scenario.github.requests.filter { $0.method == "POST" && $0.uri.hasSuffix("/git/refs") }
+        #expect(created.isEmpty, "the re-creation without the earlier tip reached GitHub")
+        scenario.git.expectNoCanary(push)
+    }
+
+    /// A connection keeps its slot while the agent works for it, and "working" lasts until the
+    /// reply is written. A client that pipelines two `list` requests with large replies and never
+    /// reads leaves the second reply's write suspended for ever (no write deadline): 64 such
+    /// connections take every slot of git.sock, and every other client (git, agent-status) is
+    /// turned away as `busy` until the agent restarts. A fix gives writes a deadline (or counts a
+    /// blocked write as waiting for the client, so that the slot can be taken over).
+    @Test func clientsThatDoNotReadTheirRepliesDoNotHoldEverySlot() async throws {
+        let scenario = try await GitScenario.start()
+        // Many refs make a large `list` reply; any client may create them with pushes.
+        try await scenario.server.addReferences(3_000, in: "o/app")
+        let request = "operation=list\nurl=https://github.com/o/app.git\n\n"
+        var silent: [RawSocketClient] = []
+        for _ in 0..<64 {
+            let client = try RawSocketClient(path: scenario.agent.gitSocketPath)
+            try client.send(request + request)
+            silent.append(client)
+        }
+        // Readiness: every list was served (the audit line is written before the reply).
+        let until = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < until, scenario.agent.auditLog.components(separatedBy: #""operation":"list""#).count - 1 < 128 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let status = try await scenario.agent.status()
+        #expect(status.status == 0, "an honest client was turned away: \(status.output)")
+        #expect(scenario.agent.child.isRunning)
+        _ = silent
+    }
+}
+
+/// One agent with both fixture servers: the git server behind git.sock and the GitHub API behind
+/// gh.sock, so that a test can use both doors on one branch.
+struct CrossDoorScenario {
+    let git: GitScenario
+    let github: FixtureGitHubServer
+    private let home: TemporaryDirectory
+
+    static func start(environment: [String: String] = ["ALLOW_FORCE_PUSH": "false"]) async throws -> CrossDoorScenario {
+        let github = try await FixtureGitHubServer()
+        let git = try await GitScenario.start(environment: environment, githubAPIURL: github.baseURL)
+        return CrossDoorScenario(git: git, github: github, home: try TemporaryDirectory(prefix: "curl"))
+    }
+
+    /// curl against gh.sock, JSON bodies.
+    func curl(_ arguments: [String]) async throws -> ProgramResult {
+        let result = try await ChildProcess.run(
+            "/usr/bin/curl",
+            [
+                "-sS", "--max-time", "60", "--unix-socket", git.agent.socketDirectory + "/gh.sock", "-H", "Host: api.github.com", "-H",
+                "Content-Type: application/json",
+            ]
+                + arguments,
+            environment: ["PATH": "/usr/bin:/bin"], outputDirectory: home.path, timeout: .seconds(90))
+        #expect(!result.output.contains(AgentUnderTest.canaryToken), "the token leaked into a reply")
+        return result
+    }
+}
+
+extension FixtureGitServer {
+    /// Adds `count` branches with long names, all at `main`, to `repository` on the server.
+    func addReferences(_ count: Int, in repository: String) async throws {
+        let scratch = try TemporaryDirectory(prefix: "server-git")
+        let environment = ["HOME": scratch.path, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin"]
+        let padding = String(repeating: "n", count: 200)
+        let commands = (0..<count).map { "create refs/heads/claude/\(padding)-\($0) refs/heads/main\n" }.joined()
+        let result = try await ChildProcess.run(
+            "/usr/bin/git", ["--git-dir", "\(root)/\(repository).git", "update-ref", "--stdin"], environment: environment,
+            stdin: Data(commands.utf8), outputDirectory: scratch.path)
+        #expect(result.status == 0, "\(result.output)")
+    }
+
+    /// Deletes `reference` of `o/app` on the server itself (what GitHub does for an API deletion).
+    func deleteOnServer(_ reference: String, in repository: String = "o/app") async throws {
+        let scratch = try TemporaryDirectory(prefix: "server-git")
+        let environment = ["HOME": scratch.path, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin"]
+        let result = try await ChildProcess.run(
+            "/usr/bin/git", ["--git-dir", "\(root)/\(repository).git", "update-ref", "-d", reference], environment: environment,
+            outputDirectory: scratch.path)
+        #expect(result.status == 0, "\(result.output)")
+    }
+}
