@@ -39,9 +39,11 @@ struct GitAttackFindingsTests {
     }
 
     /// The other order: a branch deleted through git (its tip remembered) is re-created through
-    /// the API (`POST …/git/refs`) at a commit without that tip. The API door creates refs
-    /// without asking the memory, so the rewrite reached GitHub.
-    @Test func aBranchDeletedThroughGitIsNotRecreatedThroughTheAPI() async throws {
+    /// the API at a commit without that tip: REST `POST …/git/refs`, GraphQL `createRef`, or
+    /// GraphQL `updateRefs` (which creates a missing ref, and is decided as a plain update). The
+    /// API door creates refs without asking the memory, so the rewrite reached GitHub.
+    @Test(arguments: ["REST create", "createRef", "updateRefs"])
+    func aBranchDeletedThroughGitIsNotRecreatedThroughTheAPI(_ door: String) async throws {
         let scenario = try await CrossDoorScenario.start()
         let app = try await scenario.git.clone()
         try await scenario.git.commit(in: app, "work that must stay in claude/x")
@@ -53,12 +55,29 @@ struct GitAttackFindingsTests {
         let push = try await scenario.git.git(["push", "origin", "rewrite:claude/x"], in: app)
         #expect(push.stderr.contains("without its earlier tip"), "\(push.output)")
 
-        let body = #"{"ref":"refs/heads/claude/x","sha":"\#(rewrite)"}"#
-        let answer = try await scenario.curl(["-X", "POST", "-w", "\n%{http_code}", "http://localhost/repos/o/app/git/refs", "--data-binary", body])
+        let (path, body) = Self.recreation(door, rewrite)
+        let answer = try await scenario.curl(["-X", "POST", "-w", "\n%{http_code}", "http://localhost" + path, "--data-binary", body])
         #expect(answer.stdout.hasSuffix("\n403"), "\(answer.output)")
-        let created = scenario.github.requests.filter { $0.method == "POST" && $0.uri.hasSuffix("/git/refs") }
-        #expect(created.isEmpty, "the re-creation without the earlier tip reached GitHub")
+        let created = scenario.github.requests.filter { $0.method == "POST" && $0.uri.hasSuffix(path) }
+        #expect(created.count == 0, "the re-creation without the earlier tip reached GitHub (\(door))")
         scenario.git.expectNoCanary(push)
+    }
+
+    /// The request that (re-)creates `refs/heads/claude/x` at `commit` through `door`.
+    static func recreation(_ door: String, _ commit: String) -> (path: String, body: String) {
+        switch door {
+        case "createRef":
+            let mutation =
+                #"mutation { createRef(input: {repositoryId: \"R_kgDOfixture\", name: \"refs/heads/claude/x\", oid: \"\#(commit)\"}) { clientMutationId } }"#
+            return ("/graphql", #"{"query":"\#(mutation)"}"#)
+        case "updateRefs":
+            let zero = String(repeating: "0", count: 40)
+            let mutation =
+                #"mutation { updateRefs(input: {repositoryId: \"R_kgDOfixture\", refUpdates: [{name: \"refs/heads/claude/x\", beforeOid: \"\#(zero)\", afterOid: \"\#(commit)\"}]}) { clientMutationId } }"#
+            return ("/graphql", #"{"query":"\#(mutation)"}"#)
+        default:
+            return ("/repos/o/app/git/refs", #"{"ref":"refs/heads/claude/x","sha":"\#(commit)"}"#)
+        }
     }
 
     /// A connection keeps its slot while the agent works for it, and "working" lasts until the
