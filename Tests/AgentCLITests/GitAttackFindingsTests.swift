@@ -107,6 +107,27 @@ struct GitAttackFindingsTests {
         #expect(scenario.agent.child.isRunning)
         _ = silent
     }
+
+    /// Refusals on git.sock repeat what the client sent in full: a refspec without a colon, a
+    /// relative `git_dir`, a `want` that is not an id, each up to the 64 KiB frame, come back in
+    /// the reply and go into the audit log whole (gh.sock quotes at most 200 characters since
+    /// attack-10). Every request can so add 64 KiB to the audit log. A fix quotes a bounded
+    /// prefix, as gh.sock does.
+    @Test(arguments: ["refspec", "git_dir", "want"])
+    func aGitRefusalDoesNotRepeatAnUnboundedClientString(_ key: String) async throws {
+        let scenario = try await GitScenario.start()
+        let long = String(repeating: "a", count: 60_000)
+        let operation = key == "want" ? "fetch" : "push"
+        var request = "operation=\(operation)\nurl=https://github.com/o/app.git\n"
+        request += key == "git_dir" ? "git_dir=\(long)\nrefspec=HEAD:refs/heads/claude/x\n" : "git_dir=/nowhere\n\(key)=\(long)\n"
+        let client = try RawSocketClient(path: scenario.agent.gitSocketPath)
+        try client.send(request + "\n")
+        let reply = client.readUntil("\n\n")
+        #expect(reply.contains("status="), "\(reply.prefix(200))")
+        #expect(reply.utf8.count < 4_000, "the reply repeats \(reply.utf8.count) bytes of the request")
+        let longest = scenario.agent.auditLog.split(separator: "\n").map(\.utf8.count).max() ?? 0
+        #expect(longest < 4_000, "an audit line of \(longest) bytes")
+    }
 }
 
 /// One agent with both fixture servers: the git server behind git.sock and the GitHub API behind
