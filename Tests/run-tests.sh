@@ -15,6 +15,7 @@ command -v git >/dev/null || missing+=(git)
 command -v gh >/dev/null || missing+=(gh)
 command -v socat >/dev/null || missing+=(socat)
 command -v curl >/dev/null || missing+=(curl)
+command -v openssl >/dev/null || missing+=(openssl)
 command -v setpriv >/dev/null || missing+=(util-linux)
 [ -x /usr/sbin/lighttpd ] || missing+=(lighttpd)
 if [ ${#missing[@]} -gt 0 ]; then

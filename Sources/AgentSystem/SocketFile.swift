@@ -26,19 +26,38 @@ public enum SocketFile {
         if access(path, W_OK | X_OK) != 0 { throw SystemCallError(call: "access", errno: errno) }
     }
 
+    /// Who owns a directory and who may write into it.
+    public struct DirectoryOwnership: Sendable, Equatable {
+        public let uid: UInt32
+        public let mode: UInt32
+        /// Others than the owner may create, rename or remove entries.
+        public var isWritableByOthers: Bool { mode & 0o022 != 0 }
+    }
+
+    /// The owner and mode of `path` itself (links not followed). Calls `lstat`.
+    public static func ownership(of path: String) throws(SystemCallError) -> DirectoryOwnership {
+        var info = stat()
+        try retryingSyscall("lstat") { lstat(path, &info) }
+        return DirectoryOwnership(uid: info.st_uid, mode: UInt32(info.st_mode & 0o7777))
+    }
+
     /// What is at a socket path before we bind it.
-    public enum Occupant: Sendable {
+    public enum Occupant: Sendable, Equatable {
         case nothing
         case staleSocket
         case liveSocket
         case notASocket
+        /// A socket another user made: the agent did not create it.
+        case foreignSocket(uid: UInt32)
     }
 
-    /// Looks at `path`: nothing there, a socket nobody listens on, a live one, or another file.
-    public static func occupant(of path: String) -> Occupant {
+    /// Looks at `path`: nothing there, a socket nobody listens on, a live one, another user's,
+    /// or another kind of file.
+    public static func occupant(of path: String, ownUID: UInt32 = getuid()) -> Occupant {
         var info = stat()
         guard lstat(path, &info) == 0 else { return .nothing }
         guard (info.st_mode & S_IFMT) == S_IFSOCK else { return .notASocket }
+        if info.st_uid != ownUID { return .foreignSocket(uid: info.st_uid) }
         do {
             _ = try UnixSocketConnection(path: path, timeout: .milliseconds(500))
             return .liveSocket

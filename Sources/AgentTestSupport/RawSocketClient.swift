@@ -57,6 +57,25 @@ public final class RawSocketClient: @unchecked Sendable {
         return (String(decoding: bytes, as: UTF8.self), false)
     }
 
+    /// `count` connections, each started with `start`; a connection the agent's full accept queue
+    /// turned away is tried again (up to 1,000 failures), so that an attack really holds `count`
+    /// connections.
+    public static func connect(_ count: Int, to path: String, start: (RawSocketClient) throws -> Void) async throws -> [RawSocketClient] {
+        var clients: [RawSocketClient] = []
+        var failures = 0
+        while clients.count < count, failures < 1000 {
+            do {
+                let client = try RawSocketClient(path: path)
+                try start(client)
+                clients.append(client)
+            } catch {
+                failures += 1
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        return clients
+    }
+
     /// Sends `text` on a new connection, then reads until the agent closes it.
     public static func exchange(_ path: String, _ text: String, timeout: Duration = .seconds(60)) throws -> (text: String, closed: Bool) {
         let client = try RawSocketClient(path: path)

@@ -13,7 +13,7 @@ struct AttackFindingsResourceTests {
     @Test func slowStreamedBodiesOfAllowedWritesDoNotLockOutAnHonestGhCall() async throws {
         let scenario = try await GhScenario.start()
         let head = "POST /repos/o/app/issues/7/comments HTTP/1.1\r\nHost: api.github.com\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
-        let attackers = try await Self.connect(300, to: scenario.socket) { try $0.send(head) }
+        let attackers = try await RawSocketClient.connect(300, to: scenario.socket) { try $0.send(head) }
         // Readiness, not timing: the agent has forwarded the attack's requests (one upstream
         // connection each) before the honest call arrives.
         let deadline = ContinuousClock.now + .seconds(60)
@@ -93,25 +93,6 @@ struct AttackFindingsResourceTests {
         #expect(answer.closed)
         let lookups = scenario.github.requests.filter { String(decoding: $0.bodyPrefix, as: UTF8.self).contains("AgentNodeLookup") }.count
         #expect(lookups <= 16, "one request made the agent send \(lookups) lookups to GitHub")
-    }
-
-    /// `count` connections, each started with `start`; one the full accept queue turned away is
-    /// tried again (as in `SocketResourceTests`).
-    static func connect(_ count: Int, to path: String, start: (RawSocketClient) throws -> Void) async throws -> [RawSocketClient] {
-        var clients: [RawSocketClient] = []
-        var failures = 0
-        while clients.count < count, failures < 1000 {
-            do {
-                let client = try RawSocketClient(path: path)
-                try start(client)
-                clients.append(client)
-            } catch {
-                failures += 1
-                try await Task.sleep(for: .milliseconds(5))
-            }
-        }
-        #expect(clients.count == count, "could open only \(clients.count) connections")
-        return clients
     }
 
     static func memoryKiB(_ pid: Int32, _ field: String) throws -> Int {

@@ -96,19 +96,9 @@ struct GhEverythingGitHubReadsTests {
             headers: ["Content-Type: application/json", "Content-Encoding: gzip"], status: 415,
             message: "POST /graphql needs a JSON body the agent can read: it is sent with a Content-Encoding"),
         Attempt(
-            name: "a fragment bomb", method: "POST", url: "/graphql", body: graphQL(fragmentBomb(levels: 40)), status: 403,
+            name: "a fragment bomb", method: "POST", url: "/graphql", body: graphQL(HostileDocuments.fragmentBomb(levels: 40)), status: 403,
             message: "the GraphQL request is refused: the mutation's fragments expand to more than 10000 selections"),
     ]
-
-    /// `levels` fragments, each spreading the next twice: 2^levels selections, in under 2 KB.
-    static func fragmentBomb(levels: Int) -> String {
-        var document = "mutation { ...F0 }"
-        for level in 0..<levels {
-            let inner = level + 1 < levels ? "...F\(level + 1) ...F\(level + 1) __typename" : "__typename"
-            document += " fragment F\(level) on Mutation { \(inner) }"
-        }
-        return document
-    }
 
     @Test(arguments: attempts)
     func refusedAndNeverForwarded(_ attempt: Attempt) async throws {

@@ -10,7 +10,7 @@ struct SocketResourceTests {
     /// must read: the honest `gh api` call still gets its answer.
     @Test func slowBodiesDoNotLockOutAnHonestGhCall() async throws {
         let scenario = try await GhScenario.start()
-        let attackers = try await connect(300, to: scenario.socket) { client in
+        let attackers = try await RawSocketClient.connect(300, to: scenario.socket) { client in
             try client.send("POST /graphql HTTP/1.1\r\nHost: api.github.com\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\":")
         }
         let honest = try await scenario.gh(["api", "/user"])
@@ -110,7 +110,7 @@ struct SocketResourceTests {
         let upstream = try await FixtureGitHubServer()
         let agent = try await AgentUnderTest(environment: ["EGRESS_ALLOWED_HOSTS": "[\"127.0.0.1:\(upstream.port)\"]"])
         let socket = agent.socketDirectory + "/egress.sock"
-        let silent = try await connect(300, to: socket) { _ in }
+        let silent = try await RawSocketClient.connect(300, to: socket) { _ in }
         let honest = try RawSocketClient(path: socket)
         try honest.send("CONNECT 127.0.0.1:\(upstream.port) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /user HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         honest.finishSending()
@@ -122,26 +122,6 @@ struct SocketResourceTests {
         #expect(answer.text.contains("octocat-fixture"))
         let first = try #require(silent.first)
         #expect(first.readUntilClosed(timeout: .seconds(60)).closed, "the silent connection was closed")
-    }
-
-    /// `count` connections, each started with `start`; a connection the agent's full accept queue
-    /// turned away is tried again, so that the attack really holds `count` connections.
-    func connect(_ count: Int, to path: String, start: (RawSocketClient) throws -> Void) async throws -> [RawSocketClient] {
-        var clients: [RawSocketClient] = []
-        var failures = 0
-        while clients.count < count {
-            do {
-                let client = try RawSocketClient(path: path)
-                try start(client)
-                clients.append(client)
-            } catch {
-                failures += 1
-                #expect(failures < 1000, "cannot open the attack's connections: \(error)")
-                if failures >= 1000 { break }
-                try await Task.sleep(for: .milliseconds(5))
-            }
-        }
-        return clients
     }
 
     func agentMemoryKiB(_ pid: Int32, _ field: String) throws -> Int {

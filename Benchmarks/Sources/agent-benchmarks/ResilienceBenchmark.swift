@@ -41,7 +41,7 @@ enum ResilienceBenchmark {
 
         // Two clients sending fragment bombs and 4 MB block strings back to back.
         let stop = Atomic(false)
-        let bomb = GhLoad.graphQLRequest(GhLoad.fragmentBomb(levels: 40))
+        let bomb = GhLoad.graphQLRequest(HostileDocuments.fragmentBomb(levels: 40))
         let blocks = GhLoad.graphQLRequest("query { a(b: \"\"\"" + String(repeating: "\n", count: 2 << 20) + "x\"\"\") }")
         let attackers = [bomb, blocks].map { request in
             let thread = Thread {
@@ -77,15 +77,5 @@ enum GhLoad {
         let body = "{\"query\":\"\(escaped)\"}"
         return Array(
             "POST /graphql HTTP/1.1\r\nHost: api.github.com\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
-    }
-
-    /// `levels` fragments, each spreading the next twice.
-    static func fragmentBomb(levels: Int) -> String {
-        var document = "mutation { ...F0 }"
-        for level in 0..<levels {
-            let inner = level + 1 < levels ? "...F\(level + 1) ...F\(level + 1) __typename" : "__typename"
-            document += " fragment F\(level) on Mutation { \(inner) }"
-        }
-        return document
     }
 }

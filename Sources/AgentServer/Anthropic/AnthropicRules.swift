@@ -27,12 +27,9 @@ struct AnthropicRules: ForwardingRules {
             .refuse(ProxyReply(status: status, message: message), code: code)
         }
         let origin: (path: String, query: String?)
-        switch RequestFraming.originForm(head.uri) {
+        switch RequestFraming.target(of: head, methods: Self.methods, upstreamName: upstreamName) {
         case .success(let value): origin = value
-        case .failure(let reply): return .refuse(reply, code: "bad-request")
-        }
-        guard Self.methods.contains(head.method.rawValue) else {
-            return refuse(.methodNotAllowed, "\(head.method.rawValue) is not forwarded to Anthropic's API", "method-not-allowed")
+        case .failure(let refusal): return .refuse(refusal.reply, code: refusal.code)
         }
         // Decoded once, '..' and double encoding refused: the prefix check holds for the path the
         // upstream will route.

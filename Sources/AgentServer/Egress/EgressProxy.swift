@@ -8,11 +8,14 @@ import NIOPosix
 /// It speaks the `CONNECT host:port` of an HTTPS proxy (a relay in the claude container listens on
 /// 127.0.0.1 for `HTTPS_PROXY` and forwards here). Only `EGRESS_ALLOWED_HOSTS` are reached; the
 /// tunnel then carries the client's own TLS, which the agent neither sees into nor alters.
-/// Everything else gets a 403 and a warning line in the agent's log. The CONNECT head must arrive
-/// within `headTimeout` and be at most `maximumHeadSize` bytes.
+/// Everything else gets a 403 and a warning line in the agent's log. For a host name, the TLS
+/// server name (SNI) the client then asks for must be that same name. The CONNECT head and the
+/// ClientHello must arrive within `setupTimeout`; the head is at most `maximumHeadSize` bytes.
 enum EgressProxy {
     static let maximumHeadSize = 8 * 1024
-    static let headTimeout: TimeAmount = .seconds(10)
+    /// The CONNECT head, and for TLS the ClientHello, must arrive this soon after connecting
+    /// (the hello follows the agent's 200, which waits for the upstream connection).
+    static let setupTimeout: TimeAmount = .seconds(30)
 
     static func make(
         path: String,
@@ -25,7 +28,7 @@ enum EgressProxy {
         let serving = AsyncConnectionServing<ByteBuffer, ByteBuffer>(
             socketName: "egress.sock", redactor: redactor, logger: logger,
             addHandlers: { channel, _, _ in
-                try channel.pipeline.syncOperations.addHandler(ConnectHeadDeadline(timeout: headTimeout, maximumSize: maximumHeadSize))
+                try channel.pipeline.syncOperations.addHandler(TunnelSetupDeadline(timeout: setupTimeout, maximumSize: maximumHeadSize))
             },
             serve: { peer, slot, inbound, outbound in
                 try await tunnel(peer: peer, slot: slot, inbound: inbound, outbound: outbound, allowed: allowed, audit: audit, logger: logger)
@@ -93,14 +96,38 @@ enum EgressProxy {
             try await outbound.write(ByteBuffer(string: "HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\ncannot reach \(target)\n"))
             return
         }
-        record("allow", target.description)
-        try await outbound.write(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"))
-        head.moveReaderIndex(forwardBy: headEnd)
-        let early = head
-        // An open tunnel counts as waiting for its client, renewed by every byte either way: when
-        // the slots are full, the tunnel idle the longest gives way.
-        slot.clientProgressed()
+        // Everything after the upstream connection is made runs inside its executeThenClose: an
+        // NIOAsyncChannel dropped without it traps, and the client may hang up at any await.
         try await upstream.executeThenClose { upstreamInbound, upstreamOutbound in
+            try await outbound.write(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"))
+            head.moveReaderIndex(forwardBy: headEnd)
+            var early = head
+            // A name is checked twice: the CONNECT host, then the TLS server name the client asks
+            // the far end for (the same front may serve other names). An IP literal has no name.
+            if !target.host.isIPAddress {
+                while case .needMore = ClientHelloReader.read(early.readableBytesView), early.readableBytes < ClientHelloReader.maximumRecord,
+                    var chunk = try await client.next()
+                {
+                    early.writeBuffer(&chunk)
+                }
+                let problem: String? =
+                    switch ClientHelloReader.read(early.readableBytesView) {
+                    case .serverName(let name?) where EgressTarget.sameHost(name, target.host): nil
+                    case .serverName(let name?): "its TLS server name '\(ConsoleLogHandler.printable(String(name.prefix(200))))' is not the CONNECT host"
+                    case .serverName(nil): "it sends no TLS server name"
+                    case .needMore, .notClientHello: "it does not start with a TLS ClientHello"
+                    }
+                if let problem {
+                    let message = "egress to '\(target)' refused by the command agent: \(problem)"
+                    logger.warning("\(message)")
+                    record("deny", target.description, reason: message)
+                    return
+                }
+            }
+            record("allow", target.description)
+            // An open tunnel counts as waiting for its client, renewed by every byte either way: when
+            // the slots are full, the tunnel idle the longest gives way.
+            slot.clientProgressed()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for try await chunk in upstreamInbound {
@@ -121,20 +148,25 @@ enum EgressProxy {
     }
 }
 
-/// Closes an `egress.sock` connection whose CONNECT head (up to the blank line) has not arrived
-/// within `timeout`, or grows past `maximumSize`; after the head it passes bytes through.
+/// Closes an `egress.sock` connection whose setup has not finished within `timeout`: the CONNECT
+/// head (up to the blank line, at most `maximumSize` bytes), then, when the client speaks TLS,
+/// its first record (the ClientHello the relay checks). After that it passes bytes through.
 /// Scans each byte once.
-final class ConnectHeadDeadline: ChannelInboundHandler {
+final class TunnelSetupDeadline: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
+
+    private enum Phase {
+        case head(matched: Int, seen: Int)
+        /// After the head: the first record's header so far, and how many of its bytes remain.
+        case hello(header: [UInt8], remaining: Int?)
+        case done
+    }
 
     private let timeout: TimeAmount
     private let maximumSize: Int
     private var deadline: Scheduled<Void>?
-    private var seen = 0
-    /// How many bytes of `\r\n\r\n` the stream has just matched.
-    private var matched = 0
-    private var isComplete = false
+    private var phase = Phase.head(matched: 0, seen: 0)
 
     init(timeout: TimeAmount, maximumSize: Int) {
         self.timeout = timeout
@@ -150,22 +182,40 @@ final class ConnectHeadDeadline: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if !isComplete {
-            let terminator: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
-            for byte in unwrapInboundIn(data).readableBytesView {
-                seen += 1
-                matched = byte == terminator[matched] ? matched + 1 : (byte == 0x0D ? 1 : 0)
-                if matched == 4 {
-                    isComplete = true
-                    deadline?.cancel()
-                    break
-                }
-            }
-            if !isComplete, seen > maximumSize {
-                context.close(promise: nil)
-                return
-            }
+        for byte in unwrapInboundIn(data).readableBytesView {
+            if case .done = phase { break }
+            advance(byte)
+        }
+        switch phase {
+        case .done: deadline?.cancel()
+        case .head(_, let seen) where seen > maximumSize:
+            context.close(promise: nil)
+            return
+        default: break
         }
         context.fireChannelRead(data)
+    }
+
+    private func advance(_ byte: UInt8) {
+        let terminator: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
+        switch phase {
+        case .head(let matched, let seen):
+            let next = byte == terminator[matched] ? matched + 1 : (byte == 0x0D ? 1 : 0)
+            phase = next == 4 ? .hello(header: [], remaining: nil) : .head(matched: next, seen: seen + 1)
+        case .hello(var header, nil):
+            header.append(byte)
+            if header[0] != 22 {
+                phase = .done  // not TLS: the tunnel decides
+            } else if header.count == 5 {
+                let length = Int(header[3]) << 8 | Int(header[4])
+                phase = length == 0 ? .done : .hello(header: header, remaining: length)
+            } else {
+                phase = .hello(header: header, remaining: nil)
+            }
+        case .hello(let header, let remaining?):
+            phase = remaining <= 1 ? .done : .hello(header: header, remaining: remaining - 1)
+        case .done:
+            break
+        }
     }
 }

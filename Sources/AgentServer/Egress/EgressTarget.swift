@@ -25,6 +25,13 @@ public struct EgressTarget: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
+    /// Whether a TLS server name names `host` (case and a final dot ignored).
+    static func sameHost(_ serverName: String, _ host: String) -> Bool {
+        var name = serverName.lowercased()
+        if name.hasSuffix(".") { name.removeLast() }
+        return name == host
+    }
+
     /// The target of `CONNECT host:port HTTP/1.1` (the port is required there).
     static func connectTarget(requestLine: String) -> EgressTarget? {
         let parts = requestLine.split(separator: " ")

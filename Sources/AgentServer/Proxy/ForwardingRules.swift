@@ -99,6 +99,28 @@ enum RequestFraming {
         return .success((String(parts[0]), parts.count > 1 ? String(parts[1]) : nil))
     }
 
+    /// The origin-form target of a head whose method is one of `methods`, or the refusal.
+    static func target(of head: HTTPRequestHead, methods: Set<String>, upstreamName: String) -> Result<(path: String, query: String?), Refusal> {
+        let origin: (path: String, query: String?)
+        switch originForm(head.uri) {
+        case .success(let value): origin = value
+        case .failure(let reply): return .failure(Refusal(reply: reply, code: "bad-request"))
+        }
+        guard methods.contains(head.method.rawValue) else {
+            return .failure(
+                Refusal(
+                    reply: ProxyReply(status: .methodNotAllowed, message: "\(head.method.rawValue) is not a method the agent forwards to \(upstreamName)"),
+                    code: "method-not-allowed"))
+        }
+        return .success(origin)
+    }
+
+    /// A reply the rules chose, and its audit code.
+    struct Refusal: Error {
+        let reply: ProxyReply
+        let code: String
+    }
+
     /// `Expect: 100-continue` (any other expectation is refused by the caller).
     static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
         head.headers["expect"].contains { $0.lowercased() == "100-continue" }
