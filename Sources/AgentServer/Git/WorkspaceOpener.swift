@@ -10,7 +10,7 @@ struct WorkspaceOpener: Sendable {
 
     func open(_ gitDirectory: String) throws(GitServiceError) -> WorkspaceRepository {
         guard gitDirectory.hasPrefix("/") else {
-            throw .badRequest("git_dir must be an absolute path, not '\(gitDirectory)'")
+            throw .badRequest("git_dir must be an absolute path, not '\(gitDirectory.quotedInRefusal)'")
         }
         let root: ContainedDirectory
         do { root = try ContainedDirectory.openRoot(workspace) } catch {
