@@ -14,6 +14,10 @@ struct GitAttackFindingsResourceTests {
     /// The push never answers; after 30 minutes the thread is abandoned but keeps running, and
     /// 64 of them leave the agent without git threads. A fix counts every entry read against a
     /// limit (refusing beyond it, naming the file) and walks the queue by index.
+    ///
+    /// The request goes to git.sock as git-remote-agent would send it: git itself reads these
+    /// alternates too (printing an error for each missing one, for minutes) before it would run
+    /// the helper, so `git push` cannot show what the agent does.
     @Test func manyAlternatesEntriesAreRefusedPromptly() async throws {
         let scenario = try await GitScenario.start()
         let app = try await scenario.clone()
@@ -29,11 +33,15 @@ struct GitAttackFindingsResourceTests {
         }
         try (named + String(repeating: "x\n", count: 30_000)).write(toFile: objects + "/info/alternates", atomically: true, encoding: .utf8)
 
-        let result = try await scenario.git(["push", "origin", "HEAD:claude/alternates"], in: app)
-        #expect(result.status != nil, "the push got no answer within two minutes: the agent is still reading alternates")
+        let client = try RawSocketClient(path: scenario.agent.gitSocketPath)
+        try client.send("operation=push\nurl=https://github.com/o/app.git\ngit_dir=\(app)/.git\nrefspec=HEAD:refs/heads/claude/alternates\n\n")
+        let reply = client.readUntil("\n\n", timeout: .seconds(120))
+        #expect(reply.contains("status="), "the push got no answer within two minutes: the agent is still reading alternates")
+        #expect(reply.contains("code=repository-refused"), "\(reply.prefix(500))")
+        #expect(reply.contains("/.git/objects/info/alternates brings the alternates entries"), "\(reply.prefix(500))")
+        #expect(!reply.contains(AgentUnderTest.canaryToken))
         let status = try await scenario.agent.status()
         #expect(status.status == 0, "\(status.output)")
-        scenario.expectNoCanary(result)
     }
 
     /// The push inventory walks trees depth first and keeps every tree on the current path parsed
