@@ -14,6 +14,15 @@ public final class ViewRepository {
     public let repository: GitRepository
     private let directory: PrivateDirectory
 
+    /// Views are `agent-view-XXXXXX` in the agent's temporary directory.
+    static let directoryPrefix = "agent-view"
+
+    /// Removes the views an earlier agent left behind (it was killed mid-operation); views in
+    /// use by a running agent are locked and kept. Returns how many were removed.
+    public static func removeLeftovers(in temporaryDirectory: String) -> Int {
+        PrivateDirectory.sweep(in: temporaryDirectory, prefix: directoryPrefix)
+    }
+
     /// Memory libgit2's pack builder may use for its delta window (`pack.windowMemory`).
     static let packWindowMemory: Int64 = 256 << 20
 
@@ -29,7 +38,7 @@ public final class ViewRepository {
     ) throws(WorkspaceError) {
         let store = try workspace.makeObjectStore(limits: objectLimits, control: control)
         do {
-            directory = try PrivateDirectory(in: temporaryDirectory, prefix: "agent-view")
+            directory = try PrivateDirectory(in: temporaryDirectory, prefix: Self.directoryPrefix)
         } catch {
             throw WorkspaceError(.agentFailed, "the agent cannot make its private repository: \(error)")
         }

@@ -81,9 +81,11 @@ public enum AgentRuntime {
             stackSize: GitLimits.threadStackSize, maximumActive: GitLimits.maximumActiveOperations, maximumThreads: GitLimits.maximumThreads)
         // Tips of branches deleted while ALLOW_FORCE_PUSH=false: one memory for every door that deletes.
         let deletedTips = DeletedBranchTips()
+        let temporaryDirectory = ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let leftovers = ViewRepository.removeLeftovers(in: temporaryDirectory)
+        if leftovers > 0 { logger.info("removed \(leftovers) private views left behind in \(temporaryDirectory) by an earlier run") }
         let git = GitService(
-            configuration: configuration, secret: secret, threads: gitThreads, audit: audit,
-            temporaryDirectory: ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp",
+            configuration: configuration, secret: secret, threads: gitThreads, audit: audit, temporaryDirectory: temporaryDirectory,
             deletedTips: deletedTips
         )
         let listener = FrameListener.make(

@@ -268,6 +268,8 @@ public struct FileStatus: Hashable, Sendable {
     public let kind: Kind
     public let size: Int64
     public let mode: UInt32
+    /// The owner's uid.
+    public let owner: UInt32
     public let device: UInt64
     public let inode: UInt64
     public let modified: Int64
@@ -286,6 +288,7 @@ public struct FileStatus: Hashable, Sendable {
         }
         size = Int64(info.st_size)
         mode = UInt32(info.st_mode & 0o7777)
+        owner = UInt32(info.st_uid)
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
         modified = Int64(info.st_mtim.tv_sec)
