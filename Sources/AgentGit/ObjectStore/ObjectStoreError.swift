@@ -13,6 +13,8 @@ public enum ObjectStoreError: Error, Hashable, Sendable, CustomStringConvertible
     case file(ContainedFileError)
     /// The operation's deadline passed or it was cancelled.
     case stopped(String)
+    /// Rebuilding objects from deltas took more than the operation's budget of bytes.
+    case tooMuchRebuilding(limit: Int)
 
     public var description: String {
         switch self {
@@ -24,6 +26,9 @@ public enum ObjectStoreError: Error, Hashable, Sendable, CustomStringConvertible
         case .file(let error) where error.kind == .escapes: "\(error.path) leads outside the workspace (a link or '..')"
         case .file(let error): error.description
         case .stopped(let reason): reason
+        case .tooMuchRebuilding(let limit):
+            "rebuilding objects from their deltas took more than \(ByteCount(limit)) for one operation (long chains of large "
+                + "deltas); repack the repository with shorter chains ('git repack -a -d -f --depth=50')"
         }
     }
 }

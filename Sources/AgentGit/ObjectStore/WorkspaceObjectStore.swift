@@ -30,6 +30,8 @@ final class WorkspaceObjectStore {
     /// Rebuilt objects up to this size are kept too: libgit2 reads each object it packs twice.
     private static let rebuiltObjectCacheLimit = 64 * 1024
     private let packs: [PackFile]
+    /// Bytes produced by applying deltas so far (`limits.maximumRebuiltBytes`).
+    private let rebuiltBytes = Mutex(0)
 
     init(directories: [Directory], limits: ObjectLimits, control: OperationControl?) {
         self.directories = directories
@@ -196,6 +198,7 @@ final class WorkspaceObjectStore {
             let result: [UInt8]? = try delta.withBytes { (deltaBytes) throws(ObjectStoreError) -> [UInt8]? in
                 let header = try deltaHeader(deltaBytes, link.pack)
                 try checkSize(header.resultSize, id)
+                try countRebuilt(header.resultSize)
                 return try base.bytes.withBytes { (baseBytes) throws(ObjectStoreError) -> [UInt8]? in
                     if isLast {
                         guard let output = allocate(header.resultSize) else { throw .stopped("out of memory") }
@@ -262,6 +265,15 @@ final class WorkspaceObjectStore {
         var bytes = [UInt8](repeating: 0, count: entry.size)
         try bytes.withMutableBytes { (raw) throws(ObjectStoreError) in try pack.stream(for: entry).readExactly(into: raw, mustEnd: true) }
         return bytes
+    }
+
+    /// Counts bytes about to be rebuilt from a delta against the operation's budget.
+    private func countRebuilt(_ size: Int) throws(ObjectStoreError) {
+        let total = rebuiltBytes.withLock { total in
+            total += size
+            return total
+        }
+        guard total <= limits.maximumRebuiltBytes else { throw .tooMuchRebuilding(limit: limits.maximumRebuiltBytes) }
     }
 
     private func checkSize(_ size: Int, _ id: RawObjectID) throws(ObjectStoreError) {
