@@ -74,12 +74,18 @@ TXT
 # One line per problem with the settings; nothing is started when there is one.
 validate_settings() {
     local problems=() key value
-    if [ -z "${GITHUB_TOKEN:-}" ]; then
-        problems+=("GITHUB_TOKEN is not set: export it, or put GITHUB_TOKEN=... in $ROOT/.env")
+    if [ -n "${GITHUB_APP_ID:-}" ]; then
+        [ -z "${GITHUB_TOKEN:-}" ] || problems+=("GITHUB_TOKEN and GITHUB_APP_ID are both set: keep one (a token, or a GitHub App)")
+        [[ "$GITHUB_APP_ID" =~ ^[0-9]+$ ]] || problems+=("GITHUB_APP_ID must be the App's id (a number), not '$GITHUB_APP_ID'")
+        [ -r "${GITHUB_APP_PRIVATE_KEY_FILE:-}" ] || problems+=("GITHUB_APP_ID needs GITHUB_APP_PRIVATE_KEY_FILE, the App's private key (PEM) file")
+    elif [ -n "${GITHUB_APP_PRIVATE_KEY_FILE:-}${GITHUB_APP_INSTALLATION_ID:-}" ]; then
+        problems+=("GITHUB_APP_PRIVATE_KEY_FILE and GITHUB_APP_INSTALLATION_ID need GITHUB_APP_ID too")
+    elif [ -z "${GITHUB_TOKEN:-}" ]; then
+        problems+=("GITHUB_TOKEN is not set: export it, or put GITHUB_TOKEN=... in $ROOT/.env (or set up a GitHub App: GITHUB_APP_ID)")
     elif [[ "$GITHUB_TOKEN" =~ [[:space:]] ]]; then
         problems+=("GITHUB_TOKEN contains spaces or newlines")
     fi
-    for key in BLOCKED_BRANCHES ALLOWED_BRANCH_PATTERNS ALLOWED_API_WRITES EGRESS_ALLOWED_HOSTS; do
+    for key in BLOCKED_BRANCHES ALLOWED_BRANCH_PATTERNS ALLOWED_API_WRITES EGRESS_ALLOWED_HOSTS ALLOWED_REPOS PR_BASE_BRANCHES; do
         value=${!key:-}
         if [[ -n "$value" && "$value" != \[* && ( "$value" == *, || "$value" == ,* || "$value" == *,,* ) ]]; then
             problems+=("$key is neither a JSON list nor a comma-separated list without empty entries: $value")
@@ -89,9 +95,13 @@ validate_settings() {
             problems+=("$key is not a JSON list of strings: $value")
         fi
     done
-    for key in ALLOW_FORCE_PUSH ALLOW_BRANCH_DELETE ALLOW_TAG_UPDATES ALLOW_PR_MERGE; do
+    for key in ALLOW_TAG_UPDATES ALLOW_PR_MERGE ALLOW_OTHER_REPO_READS ALLOW_PR_APPROVE GITHUB_APP_WORKFLOWS; do
         value=${!key:-}
         [[ -z "$value" || "$value" =~ ^(true|false|TRUE|FALSE|True|False|1|0|yes|no)$ ]] || problems+=("$key must be true or false, not '$value'")
+    done
+    for key in ALLOW_FORCE_PUSH ALLOW_BRANCH_DELETE; do
+        value=${!key:-}
+        [[ -z "$value" || "$value" =~ ^(true|false|TRUE|FALSE|True|False|1|0|yes|no|own|OWN|Own)$ ]] || problems+=("$key must be true, false or own, not '$value'")
     done
     ANTHROPIC_KEY_FILE=${ANTHROPIC_KEY_FILE:-$HOME/.anthropic_key}
     if [ -e "$ANTHROPIC_KEY_FILE" ] && [ ! -r "$ANTHROPIC_KEY_FILE" ]; then
@@ -151,6 +161,10 @@ start_claude() {
     images_exist || build_images
     "${COMPOSE[@]}" up -d agent
     wait_for_agent
+    # ALLOWED_REPOS defaults to the workspace's GitHub remotes; without any, every write is refused.
+    if "${COMPOSE[@]}" exec -T agent agent-status --json 2>/dev/null | grep -q '"reach_allowed_repos":\[\]'; then
+        say "no GitHub remote in $PROJECT_DIR and no ALLOWED_REPOS: git push and gh writes are refused until ALLOWED_REPOS is set"
+    fi
     "${COMPOSE[@]}" run --rm claude "$@"
 }
 
@@ -162,6 +176,9 @@ run_agent_locally() {
     load_env_file "$ROOT/.env"
     export AGENT_SOCKET_DIR=${AGENT_SOCKET_DIR:-$ROOT/.run}
     export AGENT_WORKSPACE=${AGENT_WORKSPACE:-$ROOT}
+    # Outside the workspace (the agent refuses a state directory the session could write).
+    export AGENT_STATE_DIR=${AGENT_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/command-agent}
+    mkdir -p "$(dirname "$AGENT_STATE_DIR")"
     swift build --product command-agent >&2
     say "agent-status: AGENT_SOCKET_DIR=$AGENT_SOCKET_DIR $(swift build --show-bin-path)/agent-status"
     exec "$(swift build --show-bin-path)/command-agent"

@@ -16,10 +16,18 @@ import AgentPolicy
 public struct APIPolicy: Sendable {
     public let refs: RefPolicy
     public let settings: APISettings
+    /// Repositories, approvals, pull request bases (issue 15: `APIPolicy+Reach.swift`).
+    public let reach: ReachSettings
+    /// The agent's own branches and remembered deletions, for `own` and re-creations.
+    public let ledger: any BranchLedgerReading
+    /// The repository whose refs are being decided (`within`), when known.
+    var repositoryContext: String?
 
-    public init(refs: RefPolicy, settings: APISettings) {
+    public init(refs: RefPolicy, settings: APISettings, reach: ReachSettings = .unrestricted, ledger: any BranchLedgerReading = EmptyBranchLedger()) {
         self.refs = refs
         self.settings = settings
+        self.reach = reach
+        self.ledger = ledger
     }
 
     /// Whether the decision for this request needs its JSON body.
@@ -28,6 +36,7 @@ public struct APIPolicy: Sendable {
         guard method != "GET", method != "HEAD", case .success(let parsed) = APIPath.parse(path) else { return false }
         let segments = parsed.segments
         if segments.count == 1, segments.word(0, is: "graphql") { return true }
+        if Self.reachNeedsBody(method: method, segments: segments) { return true }
         guard let (_, rest) = Self.repositoryRoute(segments) else { return false }
         if rest.isEmpty { return method == "PATCH" }
         if rest.word(0, is: "contents") || rest.word(0, is: "merges") || rest.word(0, is: "merge-upstream") { return true }
@@ -60,11 +69,13 @@ public struct APIPolicy: Sendable {
         if request.bodyIsUnreadable, needsBody(method: method, path: request.path) {
             return invalidBody(shown, "its body is not JSON the agent can read exactly one way (malformed, a key given twice, or more than 200000 values)")
         }
+        if let decision = reachDecision(request, segments: segments, shown: shown, facts: facts) { return decision }
         if segments.count == 1, segments.word(0, is: "graphql"), method == "POST" {
             return GraphQLPolicy(api: self).decide(body: request.body, facts: facts, throughGET: false)
         }
         if let (repository, rest) = Self.repositoryRoute(segments) {
-            if let decision = decideRepository(repository, rest, request, shown: shown, facts: facts) { return decision }
+            let scoped = within(repositoryContext(repository, facts: facts))
+            if let decision = scoped.decideRepository(repository, rest, request, shown: shown, facts: facts) { return decision }
         }
         if settings.extraWrites.contains(where: { $0.matches(method: method, segments: segments) }) { return .allow }
         return .deny(Denial(.apiWriteNotAllowed, "\(shown) is not an API write the agent allows (ALLOWED_API_WRITES can add it)"))
@@ -80,6 +91,7 @@ public struct APIPolicy: Sendable {
         case .success(let path): segments = path.segments
         case .failure(let denial): return .deny(denial)
         }
+        if let decision = readReachDecision(segments, facts: facts) { return decision }
         guard let last = segments.last?.lowercased(), last == "graphql" || last.hasPrefix("graphql.") else { return .allow }
         let query: APIQuery
         switch APIQuery.parse(request.query) {
@@ -249,7 +261,7 @@ public struct APIPolicy: Sendable {
     // MARK: - Helpers shared with GraphQLPolicy
 
     func ref(_ name: String, _ change: RefUpdate.Change, forced: Bool = false) -> APIDecision {
-        switch refs.decide(RefUpdate(ref: name, change: change, isForced: forced)) {
+        switch refs.decide(RefUpdate(ref: name, change: change, isForced: forced, isOwnBranch: isOwnBranch(name))) {
         case .allow: .allow
         case .deny(let denial): .deny(denial)
         }

@@ -67,6 +67,8 @@ public enum APILookup: Hashable, Sendable {
     case pullRequest(APIRepository, number: Int)
     /// GraphQL `node(id:)` → a ref's full name or a pull request's branches.
     case node(id: String)
+    /// What the reach rules need (repository names, branch tips, containment).
+    case reach(ReachLookup)
 }
 
 /// Answers to lookups.
@@ -80,6 +82,8 @@ public struct APIFacts: Sendable {
     public var defaultBranches: [APIRepository: String] = [:]
     public var pullRequests: [APIPullRequestKey: (base: String, head: String)] = [:]
     public var nodes: [String: Node] = [:]
+    /// Answers for the reach rules, and what the lookups above add for them.
+    public var reach = ReachFacts()
 
     public init() {}
 }

@@ -61,7 +61,7 @@ struct GraphQLPolicy {
             return invalid("operationName is not a string")
         }
         switch chosen.kind {
-        case .query: return .allow
+        case .query: return decideQuery(chosen, document: document, body: body, facts: facts)
         case .subscription: return invalid("subscriptions are not supported")
         case .mutation where throughGET: return invalid("a mutation cannot be sent through GET")
         case .mutation: break
@@ -84,7 +84,7 @@ struct GraphQLPolicy {
         }
         var lookups: Set<APILookup> = []
         for field in fields {
-            switch decide(field, variables: variables, facts: facts) {
+            switch decideWithinReach(field, variables: variables, facts: facts) {
             case .allow: continue
             case .deny(let denial): return .deny(denial)
             case .needs(let more): lookups.formUnion(more)
@@ -96,7 +96,7 @@ struct GraphQLPolicy {
         return lookups.isEmpty ? .allow : .needs(lookups.sorted { "\($0)" < "\($1)" })
     }
 
-    private func decide(_ field: GraphQLField, variables: GraphQLVariables, facts: APIFacts) -> APIDecision {
+    func decide(_ field: GraphQLField, variables: GraphQLVariables, facts: APIFacts) -> APIDecision {
         let name = field.name
         if Self.harmlessMutations.contains(name) { return .allow }
         let input: JSONValue

@@ -47,6 +47,11 @@ enum RemoteCallbacks {
             git_error_set_str(Int32(GIT_ERROR_NET.rawValue), message)
             return Int32(GIT_EUSER.rawValue)
         }
+        if let reason = observer.credentials.unavailableReason {
+            observer.state.withLock { $0.authenticationFailure = reason }
+            git_error_set_str(Int32(GIT_ERROR_NET.rawValue), reason)
+            return Int32(GIT_EUSER.rawValue)
+        }
         return observer.credentials.withToken { token in
             git_credential_userpass_plaintext_new(out, "x-access-token", token)
         }

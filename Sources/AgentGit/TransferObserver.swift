@@ -7,6 +7,12 @@ public protocol GitCredentialSource: Sendable {
     var host: String { get }
     /// Calls `body` with the token as a C string; it must not escape.
     func withToken<Result>(_ body: (UnsafePointer<CChar>) -> Result) -> Result
+    /// Why no token can be offered now (an App token that could not be renewed), or `nil`.
+    var unavailableReason: String? { get }
+}
+
+extension GitCredentialSource {
+    public var unavailableReason: String? { nil }
 }
 
 /// Something libgit2 reported during a transfer, for the client's progress display.

@@ -51,6 +51,15 @@ public enum DenialCode: String, Hashable, Sendable, CaseIterable {
     case apiRequestInvalid = "api-request-invalid"
     /// A Host other than GitHub's.
     case hostNotAllowed = "host-not-allowed"
+    /// A repository outside `ALLOWED_REPOS` (issue 15).
+    case repositoryNotAllowed = "repository-not-allowed"
+    /// A write that leaves the listed repositories whatever the lists say: creating, forking,
+    /// transferring or importing repositories, gists, accepting invitations.
+    case repositoryEscape = "repository-escape"
+    /// Approving a pull request while `ALLOW_PR_APPROVE` is off.
+    case pullRequestApprovalDisabled = "pr-approve-disabled"
+    /// A pull request into a base outside `PR_BASE_BRANCHES`.
+    case pullRequestBaseNotAllowed = "pr-base-not-allowed"
 }
 
 extension String {

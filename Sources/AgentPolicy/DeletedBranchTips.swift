@@ -1,15 +1,17 @@
 import Synchronization
 
-/// What `ALLOW_FORCE_PUSH=false` means across a deletion: a branch's history only grows.
+/// What `ALLOW_FORCE_PUSH=false` (or `own`, for branches the agent did not create) means across a
+/// deletion: a branch's history only grows.
 ///
 /// Deleting a branch and pushing a new one of the same name would otherwise rewrite it without a
 /// force-push. So while force-pushing is off, the agent remembers the tip of every branch it
-/// deletes (through git or, once hooked in, the GitHub API), and re-creating that branch must
+/// deletes (through git or the GitHub API), and re-creating that branch must
 /// contain the remembered tip: a fast-forward from it. Anything else is refused as a force-push
 /// (`RecreationRule`).
 ///
-/// The memory lasts as long as the agent process (a session); a restart forgets. It holds at most
-/// `capacity` tips; when full, further deletions are refused rather than forgetting older tips.
+/// The agent keeps it in its state file (`AGENT_STATE_DIR`), so that a restart does not forget. It
+/// holds at most `capacity` tips; when full, further deletions are refused rather than forgetting
+/// older tips.
 /// Keys are the repository (`owner/name`, compared case-insensitively as GitHub does) and the full
 /// ref name (`refs/heads/x`). Thread-safe: one `Mutex`.
 public final class DeletedBranchTips: Sendable {
@@ -20,6 +22,16 @@ public final class DeletedBranchTips: Sendable {
 
     public init(capacity: Int = DeletedBranchTips.defaultCapacity) {
         self.capacity = capacity
+    }
+
+    /// Every remembered tip, for the state file: `(repository, branch, tip)`, sorted.
+    public var entries: [(repository: String, branch: String, tip: String)] {
+        tips.withLock { tips in
+            tips.map { key, tip in
+                let parts = key.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
+                return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "", tip)
+            }
+        }.sorted { ($0.repository, $0.branch) < ($1.repository, $1.branch) }
     }
 
     /// Records that `branch` of `repository` was (about to be) deleted at `tip`. Returns `false`
@@ -48,7 +60,7 @@ public final class DeletedBranchTips: Sendable {
 ///
 /// Example: `claude/x` was deleted at `abc…`; pushing `claude/x` again at a commit that does not
 /// contain `abc…` is refused with "re-creating branch 'claude/x' without its earlier tip abc1234
-/// would rewrite its history (ALLOW_FORCE_PUSH=false)".
+/// would rewrite its history (ALLOW_FORCE_PUSH=\(settings.allowForcePush.rawValue))".
 public enum RecreationRule {
     /// - Parameters:
     ///   - branch: the full ref name being created.
@@ -56,11 +68,11 @@ public enum RecreationRule {
     ///   - containsDeletedTip: whether the new value has that tip in its history.
     /// - Returns: the refusal, or `nil` when the creation is not a rewrite (or rewrites are allowed).
     public static func decide(branch: String, deletedTip: String?, containsDeletedTip: Bool, settings: PolicySettings) -> Denial? {
-        guard !settings.allowForcePush, let deletedTip, !containsDeletedTip else { return nil }
+        guard settings.allowForcePush != .always, let deletedTip, !containsDeletedTip else { return nil }
         guard case .success(let name) = RefName.parse(branch), name.kind == .branch else { return nil }
         return Denial(
             .forcePushDisabled,
-            "re-creating branch '\(name.shortName)' without its earlier tip \(deletedTip.prefix(7)) would rewrite its history (ALLOW_FORCE_PUSH=false)"
+            "re-creating branch '\(name.shortName)' without its earlier tip \(deletedTip.prefix(7)) would rewrite its history (ALLOW_FORCE_PUSH=\(settings.allowForcePush.rawValue))"
         )
     }
 }

@@ -4,18 +4,19 @@ public struct PolicySettings: Hashable, Sendable {
     public var blockedBranches: [BranchPattern]
     /// `ALLOWED_BRANCH_PATTERNS`: when non-empty, only matching branches may be written.
     public var allowedBranchPatterns: [BranchPattern]
-    /// `ALLOW_FORCE_PUSH`: non-fast-forward updates of branches the lists allow.
-    public var allowForcePush: Bool
-    /// `ALLOW_BRANCH_DELETE`: deleting branches the lists allow.
-    public var allowBranchDelete: Bool
+    /// `ALLOW_FORCE_PUSH`: non-fast-forward updates of branches the lists allow (all, the
+    /// agent's own, or none).
+    public var allowForcePush: BranchRewrite
+    /// `ALLOW_BRANCH_DELETE`: deleting branches the lists allow (all, the agent's own, or none).
+    public var allowBranchDelete: BranchRewrite
     /// `ALLOW_TAG_UPDATES`: moving or deleting an existing tag (creating one is always allowed).
     public var allowTagUpdates: Bool
 
     public init(
         blockedBranches: [BranchPattern],
         allowedBranchPatterns: [BranchPattern] = [],
-        allowForcePush: Bool = true,
-        allowBranchDelete: Bool = true,
+        allowForcePush: BranchRewrite = .ownBranches,
+        allowBranchDelete: BranchRewrite = .ownBranches,
         allowTagUpdates: Bool = false
     ) {
         self.blockedBranches = blockedBranches

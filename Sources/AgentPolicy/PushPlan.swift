@@ -48,6 +48,9 @@ public struct PushFacts: Hashable, Sendable {
     public var deletedTip: String?
     /// Whether `newID` has `deletedTip` in its history.
     public var containsDeletedTip: Bool
+    /// The destination is a branch this agent created (`OwnBranches`), for `ALLOW_FORCE_PUSH=own`
+    /// and `ALLOW_BRANCH_DELETE=own`.
+    public var isOwnBranch = false
 
     public init(
         newID: String?,
@@ -188,7 +191,7 @@ public struct PushPlanner: Sendable {
                 isForced = true
             }
         }
-        let update = RefUpdate(ref: name.fullName, change: change, isForced: isForced)
+        let update = RefUpdate(ref: name.fullName, change: change, isForced: isForced, isOwnBranch: facts.isOwnBranch)
         if let denial = policy.decide(update).denial {
             return entry(.reject(reason: denial.message, code: denial.code.rawValue), update)
         }

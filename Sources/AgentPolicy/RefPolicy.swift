@@ -3,7 +3,8 @@
 /// Order of the checks, first failure wins:
 /// 1. the name must be a valid ref under `refs/heads/` or `refs/tags/`;
 /// 2. branches: `BLOCKED_BRANCHES` denies, then a non-empty `ALLOWED_BRANCH_PATTERNS` must match,
-///    then deletions need `ALLOW_BRANCH_DELETE` and forced updates `ALLOW_FORCE_PUSH`;
+///    then deletions need `ALLOW_BRANCH_DELETE` and forced updates `ALLOW_FORCE_PUSH` (`own`: only
+///    on a branch the agent created, `RefUpdate.isOwnBranch`);
 /// 3. tags: creating is allowed, moving or deleting needs `ALLOW_TAG_UPDATES`.
 ///
 /// Example: with the defaults, `RefUpdate(ref: "heads/main", change: .update)` is denied with
@@ -42,13 +43,26 @@ public struct RefPolicy: Sendable {
             return .deny(Denial(.branchNotAllowed, "branch '\(branch)' does not match ALLOWED_BRANCH_PATTERNS (\(list))"))
         }
         switch update.change {
-        case .delete where !settings.allowBranchDelete:
-            return .deny(Denial(.branchDeleteDisabled, "deleting branch '\(branch)' is not allowed (ALLOW_BRANCH_DELETE=false)"))
-        case .update where update.isForced && !settings.allowForcePush:
-            return .deny(Denial(.forcePushDisabled, "force-pushing branch '\(branch)' is not allowed (ALLOW_FORCE_PUSH=false)"))
+        case .delete where !settings.allowBranchDelete.allows(isOwnBranch: update.isOwnBranch):
+            return .deny(
+                Denial(
+                    .branchDeleteDisabled,
+                    "deleting branch '\(branch)' is not allowed\(Self.notOwn(settings.allowBranchDelete)) (ALLOW_BRANCH_DELETE=\(settings.allowBranchDelete.rawValue))"
+                ))
+        case .update where update.isForced && !settings.allowForcePush.allows(isOwnBranch: update.isOwnBranch):
+            return .deny(
+                Denial(
+                    .forcePushDisabled,
+                    "force-pushing branch '\(branch)' is not allowed\(Self.notOwn(settings.allowForcePush)) (ALLOW_FORCE_PUSH=\(settings.allowForcePush.rawValue))"
+                ))
         default:
             return .allow
         }
+    }
+
+    /// Why `own` refused: said in the message, so that the user knows which branches would pass.
+    static func notOwn(_ scope: BranchRewrite) -> String {
+        scope == .ownBranches ? ": the agent did not create it" : ""
     }
 
     private func decideTag(_ tag: String, _ update: RefUpdate) -> Decision {

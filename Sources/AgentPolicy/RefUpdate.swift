@@ -14,11 +14,15 @@ public struct RefUpdate: Hashable, Sendable {
     public var change: Change
     /// The new value does not descend from the old one (a force-push). Meaningful for `.update`.
     public var isForced: Bool
+    /// The branch is one this agent created (`OwnBranches`): `ALLOW_FORCE_PUSH=own` and
+    /// `ALLOW_BRANCH_DELETE=own` let it be rewritten or deleted.
+    public var isOwnBranch: Bool
 
-    public init(ref: String, change: Change, isForced: Bool = false) {
+    public init(ref: String, change: Change, isForced: Bool = false, isOwnBranch: Bool = false) {
         self.ref = ref
         self.change = change
         self.isForced = isForced
+        self.isOwnBranch = isOwnBranch
     }
 
     /// Derives the change from object ids, as git reports them: `nil` or all zeros means "none".

@@ -30,23 +30,19 @@ public enum AgentRuntime {
         do { try ProcessHardening.disableCoreDumps(); hardeningFailure = nil } catch { hardeningFailure = error }
 
         // The secrets first: nothing may copy the environment before their variables are scrubbed.
-        let secret: LockedSecret
+        let secret: LockedSecret?
         let anthropic: AnthropicCredential?
         do {
-            secret = try TokenLoader.load(tokenFile: tokenFile)
+            secret = try ReachStartup.loadToken(tokenFile: tokenFile)  // nil for a GitHub App
             anthropic = try AnthropicCredential.load()
         } catch {
             for source in [SecretSource.anthropicAPIKey, .claudeOAuthToken] { TokenLoader.scrubEnvironment(source.variable) }
             throw StartupError(description: error.description)
         }
         defer {
-            secret.wipe()
+            secret?.wipe()
             anthropic?.secret.wipe()
         }
-
-        let redactor = Redactor(secrets: [secret] + (anthropic.map { [$0.secret] } ?? []))
-        var logger = Logger(label: "command-agent") { ConsoleLogHandler(label: $0, redactor: redactor) }
-        logger.logLevel = .info
 
         let parsed: (AgentConfiguration, warnings: [String])
         do {
@@ -57,36 +53,46 @@ public enum AgentRuntime {
         } catch {
             throw StartupError(description: error.description)
         }
-        let configuration = parsed.0
+        var configuration = parsed.0
+        let privateKey = try ReachStartup.loadPrivateKey(configuration)
+        defer { privateKey?.wipe() }
+        let rotating = RotatingSecrets()
+        let redactor = Redactor(secrets: [secret, privateKey].compactMap { $0 } + (anthropic.map { [$0.secret] } ?? []), rotating: rotating)
+        var logger = Logger(label: "command-agent") { ConsoleLogHandler(label: $0, redactor: redactor) }
+        logger.logLevel = .info
         for warning in parsed.warnings { logger.warning("\(warning)") }
         if let hardeningFailure { logger.warning("could not disable core dumps (\(hardeningFailure))") }
-        for (name, held) in [("the token", secret), ("the Anthropic credential", anthropic?.secret)] {
+        for (name, held) in [("the token", secret), ("the App's private key", privateKey), ("the Anthropic credential", anthropic?.secret)] {
             if let failure = held?.lockFailure {
                 logger.warning("\(name) could not be locked in memory (\(failure)); it may reach swap. Grant CAP_IPC_LOCK or raise RLIMIT_MEMLOCK.")
             }
         }
 
         let audit = try StartupChecks.prepare(configuration, redactor: redactor, logger: logger)
+        let ledger = try ReachStartup.ledger(configuration)
+        ReachStartup.settleRepositories(&configuration, audit: audit, logger: logger)
         do { try LibGit2.bootstrap(caFile: configuration.caFile) } catch {
             throw StartupError(description: "AGENT_CA_FILE: \(error)")
         }
 
         // Before any listener: what the container writes later must not become the baseline.
         let workspaceGuard = try WorkspaceGuardService.start(configuration, audit: audit, logger: logger)
-        let github = GitHubClient(apiURL: configuration.githubAPIURL, caFile: configuration.caFile, secret: secret)
+        let credential = try ReachStartup.credential(token: secret, configuration: configuration, rotating: rotating)
+        let github = GitHubClient(apiURL: configuration.githubAPIURL, caFile: configuration.caFile, credential: credential)
+        let appTokens = await ReachStartup.appService(
+            credential: credential, privateKey: privateKey, configuration: configuration, github: github, audit: audit, logger: logger)
         let status = StatusService(
-            configuration: configuration, secret: secret, anthropic: anthropic?.kind, github: github, startedAt: startedAt)
+            configuration: configuration, credential: credential, ledger: ledger, anthropic: anthropic?.kind, github: github, startedAt: startedAt)
         // libgit2 blocks: it gets threads of its own (large stacks), never the event loops'.
         let gitThreads = BlockingWorkThreads(
             stackSize: GitLimits.threadStackSize, maximumActive: GitLimits.maximumActiveOperations, maximumThreads: GitLimits.maximumThreads)
-        // Tips of branches deleted while ALLOW_FORCE_PUSH=false: one memory for every door that deletes.
-        let deletedTips = DeletedBranchTips()
         let temporaryDirectory = ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         let leftovers = ViewRepository.removeLeftovers(in: temporaryDirectory)
         if leftovers > 0 { logger.info("removed \(leftovers) private views left behind in \(temporaryDirectory) by an earlier run") }
+        // The session's branches (created, and deleted with their tips): one ledger for every door.
         let git = GitService(
-            configuration: configuration, secret: secret, threads: gitThreads, audit: audit, temporaryDirectory: temporaryDirectory,
-            deletedTips: deletedTips
+            configuration: configuration, credential: credential, threads: gitThreads, audit: audit, temporaryDirectory: temporaryDirectory,
+            ledger: ledger
         )
         let listener = FrameListener.make(
             path: configuration.gitSocketPath,
@@ -100,8 +106,10 @@ public enum AgentRuntime {
         let proxy = GitHubProxy.make(
             path: configuration.ghSocketPath,
             configuration: configuration,
-            policy: APIPolicy(refs: RefPolicy(settings: configuration.policy), settings: configuration.api),
+            policy: APIPolicy(
+                refs: RefPolicy(settings: configuration.policy), settings: configuration.api, reach: configuration.reach.settings, ledger: ledger),
             github: github,
+            ledger: ledger,
             pool: pool,
             audit: audit,
             redactor: redactor,
@@ -114,6 +122,7 @@ public enum AgentRuntime {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: listener), .init(service: proxy), .init(service: egress), .init(service: workspaceGuard),
         ]
+        if let appTokens { services.append(.init(service: appTokens)) }
         if let anthropic {
             services.append(
                 .init(

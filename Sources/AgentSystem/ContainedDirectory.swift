@@ -268,8 +268,6 @@ public struct FileStatus: Hashable, Sendable {
     public let kind: Kind
     public let size: Int64
     public let mode: UInt32
-    /// The owner's uid.
-    public let owner: UInt32
     public let device: UInt64
     public let inode: UInt64
     public let modified: Int64
@@ -278,6 +276,8 @@ public struct FileStatus: Hashable, Sendable {
     /// unprivileged process can set it back.
     public let changed: Int64
     public let changedNanoseconds: Int
+    /// The owner's uid.
+    public let owner: UInt32
 
     init(_ info: stat) {
         switch info.st_mode & S_IFMT {
@@ -288,13 +288,13 @@ public struct FileStatus: Hashable, Sendable {
         }
         size = Int64(info.st_size)
         mode = UInt32(info.st_mode & 0o7777)
-        owner = UInt32(info.st_uid)
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
         modified = Int64(info.st_mtim.tv_sec)
         modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
         changed = Int64(info.st_ctim.tv_sec)
         changedNanoseconds = Int(info.st_ctim.tv_nsec)
+        owner = UInt32(info.st_uid)
     }
 }
 

@@ -8,6 +8,9 @@
 public enum ProcessIdentity {
     public static var userID: UInt32 { getuid() }
 
+    /// The agent's process id. Calls `getpid`.
+    public static var processID: Int32 { getpid() }
+
     /// The environment as a dictionary. Call it only after `TokenLoader.load` has scrubbed the
     /// token, so that no `String` copy of it is made.
     public static func environment() -> [String: String] {

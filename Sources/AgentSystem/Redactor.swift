@@ -4,20 +4,24 @@
 public struct Redactor: Sendable {
     public static let replacement = "[REDACTED]"
     private let secrets: [LockedSecret]
+    /// Secrets that change while the agent runs (installation tokens), read at each use.
+    private let rotating: RotatingSecrets?
 
     /// - Parameter secret: the token; `nil` makes a redactor that changes nothing.
     public init(secret: LockedSecret?) {
         self.secrets = secret.map { [$0] } ?? []
+        self.rotating = nil
     }
 
     /// A redactor for every secret the agent holds.
-    public init(secrets: [LockedSecret]) {
+    public init(secrets: [LockedSecret], rotating: RotatingSecrets? = nil) {
         self.secrets = secrets
+        self.rotating = rotating
     }
 
     /// `text` with every occurrence of a secret replaced by `[REDACTED]`.
     public func redact(_ text: String) -> String {
-        secrets.reduce(text) { redact($0, removing: $1) }
+        (secrets + (rotating?.all ?? [])).reduce(text) { redact($0, removing: $1) }
     }
 
     private func redact(_ text: String, removing secret: LockedSecret) -> String {

@@ -44,6 +44,7 @@ public enum TokenError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .missing(let source): "no token: set \(source.variable) or \(source.fileVariable)"
         case .bothSet(let source): "both \(source.variable) and \(source.fileVariable) are set; keep one"
+        case .conflicting(let keys) where keys.contains("GITHUB_APP_ID"): "a token and a GitHub App are both set; keep one"
         case .conflicting: "only one Anthropic credential may be set; keep one"
         case .empty: "the token is empty"
         case .tooLong(_, let limit): "the token is longer than \(limit) bytes"

@@ -12,18 +12,26 @@ public final class AgentUnderTest: @unchecked Sendable {
     public let workspace: String
     public let auditLogPath: String
     public let child: ChildProcess
+    /// The environment the agent was started with (for a restart on the same state).
+    public let environment: [String: String]
 
     public var gitSocketPath: String { socketDirectory + "/git.sock" }
     public var auditLog: String { (try? String(contentsOfFile: auditLogPath, encoding: .utf8)) ?? "" }
 
     /// Starts the agent and waits until its socket accepts connections.
-    /// - Parameter environment: settings added to (or replacing) the defaults for the test.
-    public init(environment extra: [String: String] = [:], githubAPIURL: String = "http://127.0.0.1:9") async throws {
+    /// - Parameters:
+    ///   - environment: settings added to (or replacing) the defaults for the test.
+    ///   - workspaceSeed: a directory copied into the workspace before the agent starts (a
+    ///     project that is there when the session begins).
+    public init(environment extra: [String: String] = [:], githubAPIURL: String = "http://127.0.0.1:9", workspaceSeed: String? = nil) async throws {
         directory = try TemporaryDirectory(prefix: "agent")
         socketDirectory = directory.sub("run")
         workspace = directory.sub("workspace")
         auditLogPath = directory.sub("audit.log")
         try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
+        if let workspaceSeed {
+            try FileManager.default.copyItem(atPath: workspaceSeed, toPath: workspace + "/" + (workspaceSeed as NSString).lastPathComponent)
+        }
         var environment = [
             "PATH": "/usr/bin:/bin",
             "GITHUB_TOKEN": Self.canaryToken,
@@ -31,12 +39,32 @@ public final class AgentUnderTest: @unchecked Sendable {
             "AGENT_WORKSPACE": workspace,
             "AGENT_AUDIT_LOG": auditLogPath,
             "GITHUB_API_URL": githubAPIURL,
+            // The fixtures' repositories are o/*; tests of the workspace default set it to "".
+            "ALLOWED_REPOS": #"["o/*"]"#,
+            "AGENT_STATE_DIR": directory.sub("state"),
         ]
         environment.merge(extra) { $1 }
+        self.environment = environment
         child = try ChildProcess(BuiltProducts.path("command-agent"), environment: environment, outputDirectory: directory.path)
         for name in ["git.sock", "gh.sock", "egress.sock"]
             + (environment.keys.contains { $0.hasPrefix("ANTHROPIC_API_KEY") || $0.hasPrefix("CLAUDE_CODE_OAUTH") } ? ["anthropic.sock"] : [])
         {
+            try await Self.waitUntilListening(socketDirectory + "/" + name, process: child)
+        }
+    }
+
+    /// Stops `previous` (SIGTERM, then waits for it) and starts the agent again with the same
+    /// directories, workspace, state directory and settings: a restart.
+    public init(restarting previous: AgentUnderTest) async throws {
+        previous.child.signal(SIGTERM)
+        _ = await previous.child.wait()
+        directory = previous.directory
+        socketDirectory = previous.socketDirectory
+        workspace = previous.workspace
+        auditLogPath = previous.auditLogPath
+        environment = previous.environment
+        child = try ChildProcess(BuiltProducts.path("command-agent"), environment: environment, outputDirectory: directory.path)
+        for name in ["git.sock", "gh.sock", "egress.sock"] {
             try await Self.waitUntilListening(socketDirectory + "/" + name, process: child)
         }
     }

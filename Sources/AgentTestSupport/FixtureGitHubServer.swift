@@ -48,8 +48,14 @@ public final class FixtureGitHubServer: Sendable {
     /// How many streams `/v1/fixture/held-stream` holds open now.
     public var heldStreamCount: Int { recorder.heldStreams.withLock { $0.count } }
 
-    /// - Parameter tls: serve https with the fixture certificate for `localhost` (Fixtures/tls).
-    public init(tls: Bool = false) async throws {
+    /// The GitHub App this server plays, when a test gave one: then every request but the App's
+    /// own needs a valid installation token.
+    public let app: FixtureGitHubApp?
+
+    /// - Parameters:
+    ///   - tls: serve https with the fixture certificate for `localhost` (Fixtures/tls).
+    ///   - app: play this GitHub App (installation tokens instead of the canary PAT).
+    public init(tls: Bool = false, app: FixtureGitHubApp? = nil) async throws {
         struct Routes: Decodable { let routes: [Route] }
         let routes = try JSONDecoder().decode(Routes.self, from: FixturePaths.data("github-api/routes.json")).routes
         let recorder = Recorder()
@@ -70,12 +76,13 @@ public final class FixtureGitHubServer: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(FixtureHandler(routes: routes, recorder: recorder))
+                    try channel.pipeline.syncOperations.addHandler(FixtureHandler(routes: routes, recorder: recorder, app: app))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
         self.channel = channel
         self.isTLS = tls
+        self.app = app
         self.port = channel.localAddress?.port ?? 0
         self.recorder = recorder
     }
@@ -100,13 +107,15 @@ final class FixtureHandler: ChannelInboundHandler {
 
     private let routes: [FixtureGitHubServer.Route]
     private let recorder: Recorder
+    private let app: FixtureGitHubApp?
     private var head: HTTPRequestHead?
     private var bodyCount = 0
     private var bodyPrefix = Data()
 
-    init(routes: [FixtureGitHubServer.Route], recorder: Recorder) {
+    init(routes: [FixtureGitHubServer.Route], recorder: Recorder, app: FixtureGitHubApp?) {
         self.routes = routes
         self.recorder = recorder
+        self.app = app
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -182,6 +191,15 @@ final class FixtureHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(half)))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
+        if let app {
+            let authorization = head.headers.first(name: "authorization")
+            if let (code, text) = app.answer(method: head.method.rawValue, path: path, authorization: authorization, body: bodyPrefix) {
+                return reply(HTTPResponseStatus(statusCode: code), Data(text.utf8), context: context, version: head.version, date: app.dateHeader)
+            }
+            if !app.accepts(authorization: authorization, request: "\(head.method.rawValue) \(path)") {
+                return reply(.unauthorized, Data(#"{"message":"Bad credentials"}"#.utf8), context: context, version: head.version, date: app.dateHeader)
+            }
+        }
         var status = HTTPResponseStatus.notFound
         var body = Data(#"{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}"#.utf8)
         let operation = path == "/graphql" ? Self.operationName(bodyPrefix) : nil
@@ -194,11 +212,22 @@ final class FixtureHandler: ChannelInboundHandler {
             {
                 body = specific
             }
+            // Any other operation answers per repository when the fixtures have a file for it.
+            if let operation, let owner = Self.variable("owner", bodyPrefix), let name = Self.variable("name", bodyPrefix),
+                let specific = try? FixturePaths.data("github-api/graphql/\(operation)-\(owner)-\(name).json")
+            {
+                body = specific
+            }
         }
+        reply(status, body, context: context, version: head.version, date: app?.dateHeader)
+    }
+
+    private func reply(_ status: HTTPResponseStatus, _ body: Data, context: ChannelHandlerContext, version: HTTPVersion, date: String?) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
         headers.add(name: "Content-Length", value: String(body.count))
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        if let date { headers.add(name: "Date", value: date) }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }

@@ -37,15 +37,45 @@ public final class FixtureGitServer: @unchecked Sendable {
         _ = try await plainGit(["clone", "-q", "\(root)/\(repository).git", path], in: state)
     }
 
-    public init(token: String = AgentUnderTest.canaryToken) async throws {
+    /// Accepts `token` (the canary, by default).
+    public convenience init(token: String = AgentUnderTest.canaryToken) async throws {
+        try await self.init(credentials: .token(token))
+    }
+
+    /// GitHub App mode: accepts the unexpired installation tokens the fixture GitHub API minted
+    /// (`FixtureGitHubApp.tokenFile`), checked by `Fixtures/git-server/token-gate`.
+    public convenience init(installationTokens tokenFile: String) async throws {
+        try await self.init(credentials: .installationTokens(tokenFile))
+    }
+
+    private enum Credentials {
+        case token(String)
+        case installationTokens(String)
+    }
+
+    private init(credentials: Credentials) async throws {
         directory = try TemporaryDirectory(prefix: "gitsrv")
         root = directory.sub("repositories")
         state = directory.sub("state")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        try "x-access-token:\(token)\n".write(toFile: state + "/users", atomically: true, encoding: .utf8)
-        let template = try String(contentsOf: FixturePaths.url("git-server/lighttpd.conf.template"), encoding: .utf8)
+        var template: String
+        switch credentials {
+        case .token(let token):
+            try "x-access-token:\(token)\n".write(toFile: state + "/users", atomically: true, encoding: .utf8)
+            template = try String(contentsOf: FixturePaths.url("git-server/lighttpd.conf.template"), encoding: .utf8)
+        case .installationTokens(let tokenFile):
+            try FileManager.default.copyItem(atPath: FixturePaths.url("git-server/token-gate").path, toPath: state + "/gate")
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: state + "/gate")
+            template = try String(contentsOf: FixturePaths.url("git-server/lighttpd-app.conf.template"), encoding: .utf8)
+            template = template.replacingOccurrences(of: "@TOKENS@", with: tokenFile)
+        }
         (port, process) = try await Self.launch(template: template, root: root, state: state)
+    }
+
+    /// Requests that came with an installation token after it expired (GitHub App mode).
+    public var expiredTokenUses: [String] {
+        ((try? String(contentsOfFile: state + "/expired-uses", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
     /// Starts lighttpd on a port that was free a moment ago; another test may take it first, so

@@ -14,7 +14,13 @@ struct StatusReport {
             let values = reply.values(for: key)
             return values.isEmpty ? empty : values.joined(separator: ", ")
         }
-        func allowed(_ key: String) -> String { reply[key] == "true" ? "allowed" : "denied" }
+        func allowed(_ key: String) -> String {
+            switch reply[key] {
+            case "true": "allowed"
+            case "own": "only on the agent's own branches"
+            default: "denied"
+            }
+        }
         let seconds = Int(reply["uptime_seconds"] ?? "") ?? 0
         let uptime = seconds >= 3600 ? "\(seconds / 3600)h \(seconds % 3600 / 60)m" : seconds >= 60 ? "\(seconds / 60)m \(seconds % 60)s" : "\(seconds)s"
         let token: String
@@ -28,7 +34,9 @@ struct StatusReport {
             case "oauth-token": "OAuth token held, for \(reply["anthropic_api_url"] ?? "?") through anthropic.sock"
             default: "none (Claude Code logs in itself)"
             }
-        let login = reply["login"].map { "GitHub login \($0)" } ?? "GitHub login unknown (\(reply["login_error"] ?? "no answer"))"
+        let login =
+            reply["token_kind"] == "github-app"
+            ? app() : reply["login"].map { "GitHub login \($0)" } ?? "GitHub login unknown (\(reply["login_error"] ?? "no answer"))"
         return """
             command agent \(reply["version"] ?? "?") at \(socketPath): \(isHealthy ? "healthy" : "NOT healthy")
               up \(uptime), libgit2 \(reply["libgit2"] ?? "?")
@@ -40,6 +48,7 @@ struct StatusReport {
               allowed branch patterns: \(list("policy.allowed_branch_patterns", empty: "any branch not blocked"))
               force-push: \(allowed("policy.allow_force_push")); branch deletion: \(allowed("policy.allow_branch_delete")); moving or deleting tags: \(allowed("policy.allow_tag_updates"))
               merging pull requests: \(allowed("policy.allow_pr_merge")); extra API writes: \(list("policy.allowed_api_writes", empty: "none"))
+            \(reach())
             """
     }
 
@@ -47,7 +56,8 @@ struct StatusReport {
         var object: [String: JSONValue] = ["healthy": .bool(isHealthy), "socket": .string(socketPath)]
         for field in reply.fields where field.key != Wire.Key.status {
             let key = String(field.key.map { $0 == "." ? "_" : $0 })
-            if key.hasPrefix("policy_blocked") || key.hasPrefix("policy_allowed_branch") || key == "policy_allowed_api_writes" {
+            if key.hasPrefix("policy_blocked") || key.hasPrefix("policy_allowed_branch") || key == "policy_allowed_api_writes" || Self.reachLists.contains(key)
+            {
                 if case .list(let existing) = object[key] { object[key] = .list(existing + [field.value]) } else { object[key] = .list([field.value]) }
             } else {
                 object[key] = .string(field.value)
@@ -55,6 +65,7 @@ struct StatusReport {
         }
         object["policy_blocked_branches"] = object["policy_blocked_branches"] ?? .list([])
         object["policy_allowed_branch_patterns"] = object["policy_allowed_branch_patterns"] ?? .list([])
+        for key in Self.reachLists { object[key] = object[key] ?? .list([]) }
         return JSONValue.object(object).encoded()
     }
 

@@ -67,11 +67,13 @@ struct APIPolicyTests {
         #expect(policy.decide(request("PATCH", "/repos/o/r", #"{"description":"new words"}"#)) == .allow)
         for path in [
             "/repos/o/r/collaborators/eve", "/repos/o/r/hooks", "/repos/o/r/keys", "/repos/o/r/actions/secrets/X", "/repos/o/r/rulesets/1",
-            "/repos/o/r/transfer",
         ] {
             #expect(denial(policy.decide(request("PUT", path, "{}")))?.code == .apiAdministration, "\(path)")
         }
-        #expect(denial(policy.decide(request("POST", "/user/repos", "{}")))?.code == .apiWriteNotAllowed)
+        // Leaving the listed repositories is its own rule (ReachRESTTests).
+        #expect(denial(policy.decide(request("PUT", "/repos/o/r/transfer", "{}")))?.code == .repositoryEscape)
+        #expect(denial(policy.decide(request("POST", "/user/repos", "{}")))?.code == .repositoryEscape)
+        #expect(denial(policy.decide(request("POST", "/user/emails", "{}")))?.code == .apiWriteNotAllowed)
         let extended = APIPolicy(refs: policy.refs, settings: APISettings(extraWrites: [try! APIWritePattern("POST /repos/*/*/dispatches")]))
         #expect(extended.decide(request("POST", "/repos/o/r/dispatches", "{}")) == .allow)
         #expect(denial(extended.decide(request("POST", "/repos/o/r/other", "{}")))?.code == .apiWriteNotAllowed)
@@ -115,7 +117,9 @@ struct APIPolicyTests {
         facts.nodes["REF_1"] = .reference(fullName: "refs/heads/main")
         #expect(denial(policy.decide(update, facts: facts))?.code == .branchProtected)
         facts.nodes["REF_1"] = .reference(fullName: "refs/heads/claude/x")
-        #expect(policy.decide(update, facts: facts) == .allow)
+        #expect(denial(policy.decide(update, facts: facts))?.code == .forcePushDisabled, "ALLOW_FORCE_PUSH=own: not the agent's branch")
+        let open = APIPolicy(refs: RefPolicy(settings: PolicySettings(blockedBranches: [], allowForcePush: true)), settings: APISettings())
+        #expect(open.decide(update, facts: facts) == .allow)
         let delete = graphQL(#"mutation($id: ID!) { deleteRef(input: {refId: $id}) { clientMutationId } }"#, variables: #"{"id":"REF_2"}"#)
         facts.nodes["REF_2"] = .reference(fullName: "refs/tags/v1")
         #expect(denial(policy.decide(delete, facts: facts))?.code == .tagUpdateDisabled)

@@ -149,7 +149,7 @@ struct CommandAgentTests {
             line: "command-agent: GITHUB_TOKEN_FILE: cannot read /nonexistent/token: No such file or directory"),
         BadStart(environment: ["GITHUB_TOKEN": ""], line: "command-agent: GITHUB_TOKEN: the token is empty"),
         BadStart(environment: ["GITHUB_TOKEN": "two words"], line: "command-agent: GITHUB_TOKEN: the token contains spaces, control or non-ASCII characters"),
-        BadStart(environment: ["ALLOW_FORCE_PUSH": "sometimes"], line: "command-agent: ALLOW_FORCE_PUSH: expected true or false, not 'sometimes'"),
+        BadStart(environment: ["ALLOW_FORCE_PUSH": "sometimes"], line: "command-agent: ALLOW_FORCE_PUSH: expected true, false or own, not 'sometimes'"),
         BadStart(
             environment: ["GITHUB_URL": "git://github.com"], line: "command-agent: GITHUB_URL: 'git://github.com': the scheme must be http or https, not 'git'"),
         BadStart(environment: ["AGENT_CA_FILE": "/nonexistent/ca.pem"], line: "command-agent: AGENT_CA_FILE: cannot read /nonexistent/ca.pem"),
@@ -202,12 +202,13 @@ struct CommandAgentTests {
     @Test(.enabled(if: isRoot, "needs root to drop CAP_IPC_LOCK by changing uid"))
     func failedMlockIsOneWarning() async throws {
         let directory = try TemporaryDirectory(mode: 0o777)
+        let state = try TemporaryDirectory(mode: 0o777)
         let agent = try ChildProcess(
             "/usr/bin/setpriv",
             ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/prlimit", "--memlock=0:0", BuiltProducts.path("command-agent")],
             environment: [
                 "GITHUB_TOKEN": Self.canary, "AGENT_SOCKET_DIR": directory.sub("run"), "AGENT_WORKSPACE": directory.path,
-                "AGENT_AUDIT_LOG": "-",
+                "AGENT_AUDIT_LOG": "-", "AGENT_STATE_DIR": state.sub("state"),
             ],
             outputDirectory: directory.path
         )

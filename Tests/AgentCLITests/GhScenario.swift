@@ -17,6 +17,11 @@ struct GhScenario {
     static func start(environment: [String: String] = [:], apiURL: String? = nil, tls: Bool = false) async throws -> GhScenario {
         let github = try await FixtureGitHubServer(tls: tls)
         let agent = try await AgentUnderTest(environment: environment, githubAPIURL: apiURL ?? github.baseURL)
+        return try attach(github: github, agent: agent)
+    }
+
+    /// gh set up for an agent that is already running against `github`.
+    static func attach(github: FixtureGitHubServer, agent: AgentUnderTest) throws -> GhScenario {
         let home = try TemporaryDirectory(prefix: "gh")
         let shipped = try String(
             contentsOf: FixturePaths.root.deletingLastPathComponent().appendingPathComponent("images/claude/gh-config.yml"), encoding: .utf8)

@@ -26,7 +26,8 @@ struct DeletedBranchTipsTests {
         #expect(denial?.message == "re-creating branch 'claude/x' without its earlier tip aaaaaaa would rewrite its history (ALLOW_FORCE_PUSH=false)")
         #expect(RecreationRule.decide(branch: "refs/heads/claude/x", deletedTip: tip, containsDeletedTip: true, settings: strict) == nil)
         #expect(RecreationRule.decide(branch: "refs/heads/claude/x", deletedTip: nil, containsDeletedTip: false, settings: strict) == nil)
-        #expect(RecreationRule.decide(branch: "refs/heads/claude/x", deletedTip: tip, containsDeletedTip: false, settings: .defaults) == nil)
+        let open = PolicySettings(blockedBranches: [], allowForcePush: true)
+        #expect(RecreationRule.decide(branch: "refs/heads/claude/x", deletedTip: tip, containsDeletedTip: false, settings: open) == nil)
         #expect(RecreationRule.decide(branch: "refs/tags/v1", deletedTip: tip, containsDeletedTip: false, settings: strict) == nil)
     }
 

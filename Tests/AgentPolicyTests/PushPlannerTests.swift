@@ -2,7 +2,10 @@ import AgentPolicy
 import Testing
 
 struct PushPlannerTests {
-    let planner = PushPlanner(policy: RefPolicy(settings: .defaults))
+    /// Force-pushes and deletions open, so that these tests see the planner's own rules
+    /// (`own`, the default, is in OwnBranchesTests).
+    let planner = PushPlanner(
+        policy: RefPolicy(settings: PolicySettings(blockedBranches: PolicySettings.defaults.blockedBranches, allowForcePush: true, allowBranchDelete: true)))
     let old = String(repeating: "a", count: 40)
     let new = String(repeating: "b", count: 40)
 

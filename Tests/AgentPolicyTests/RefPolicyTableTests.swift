@@ -9,9 +9,27 @@ struct RefPolicyTableTests {
         struct Settings: Decodable {
             var blocked: [String]?
             var allowed: [String]?
-            var allowForcePush: Bool?
-            var allowBranchDelete: Bool?
+            var allowForcePush: Rewrite?
+            var allowBranchDelete: Rewrite?
             var allowTagUpdates: Bool?
+        }
+
+        /// `true`, `false` or `"own"`.
+        struct Rewrite: Decodable {
+            let value: BranchRewrite
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let flag = try? container.decode(Bool.self) {
+                    value = flag ? .always : .never
+                } else {
+                    let text = try container.decode(String.self)
+                    guard let parsed = BranchRewrite(setting: text) else {
+                        throw DecodingError.dataCorruptedError(in: container, debugDescription: "not true, false or own")
+                    }
+                    value = parsed
+                }
+            }
         }
 
         struct Case: Decodable, CustomTestStringConvertible, Sendable {
@@ -19,12 +37,13 @@ struct RefPolicyTableTests {
             var ref: String
             var change: String
             var force: Bool
+            var own: Bool?
             var expect: String
             var code: String?
             var message: String?
             var note: String?
 
-            var testDescription: String { "\(settings): \(change)\(force ? " (forced)" : "") \(ref.debugDescription)" }
+            var testDescription: String { "\(settings): \(change)\(force ? " (forced)" : "")\(own == true ? " (own)" : "") \(ref.debugDescription)" }
         }
 
         var settings: [String: Settings]
@@ -46,8 +65,8 @@ struct RefPolicyTableTests {
             settings: PolicySettings(
                 blockedBranches: try given.blocked.map { try $0.map { try BranchPattern($0) } } ?? defaults.blockedBranches,
                 allowedBranchPatterns: try (given.allowed ?? []).map { try BranchPattern($0) },
-                allowForcePush: given.allowForcePush ?? defaults.allowForcePush,
-                allowBranchDelete: given.allowBranchDelete ?? defaults.allowBranchDelete,
+                allowForcePush: given.allowForcePush?.value ?? defaults.allowForcePush,
+                allowBranchDelete: given.allowBranchDelete?.value ?? defaults.allowBranchDelete,
                 allowTagUpdates: given.allowTagUpdates ?? defaults.allowTagUpdates
             ))
     }
@@ -67,7 +86,7 @@ struct RefPolicyTableTests {
     func decides(_ testCase: Table.Case) throws {
         let policy = try Self.policy(named: testCase.settings)
         let change = try #require(RefUpdate.Change(rawValue: testCase.change))
-        let decision = policy.decide(RefUpdate(ref: testCase.ref, change: change, isForced: testCase.force))
+        let decision = policy.decide(RefUpdate(ref: testCase.ref, change: change, isForced: testCase.force, isOwnBranch: testCase.own ?? false))
         switch testCase.expect {
         case "allow":
             #expect(decision == .allow, "\(testCase.note ?? "") got \(decision)")

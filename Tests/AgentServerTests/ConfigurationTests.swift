@@ -12,8 +12,8 @@ struct ConfigurationTests {
         let configuration = try parse([:])
         #expect(configuration.policy.blockedBranches.map(\.source) == ["main", "master"])
         #expect(configuration.policy.allowedBranchPatterns.isEmpty)
-        #expect(configuration.policy.allowForcePush)
-        #expect(configuration.policy.allowBranchDelete)
+        #expect(configuration.policy.allowForcePush == .ownBranches)
+        #expect(configuration.policy.allowBranchDelete == .ownBranches)
         #expect(!configuration.policy.allowTagUpdates)
         #expect(configuration.socketDirectory == "/run/agent")
         #expect(configuration.gitSocketPath == "/run/agent/git.sock")
@@ -37,8 +37,8 @@ struct ConfigurationTests {
         ])
         #expect(configuration.policy.blockedBranches.map(\.source) == ["main", "master", "production"])
         #expect(configuration.policy.allowedBranchPatterns.map(\.source) == ["claude/*", "feature/*"])
-        #expect(!configuration.policy.allowForcePush)
-        #expect(!configuration.policy.allowBranchDelete)
+        #expect(configuration.policy.allowForcePush == .never)
+        #expect(configuration.policy.allowBranchDelete == .never)
         #expect(configuration.policy.allowTagUpdates)
         #expect(configuration.allowedUIDs == [1000, 1001])
         #expect(configuration.socketDirectory == "/tmp/x")
@@ -84,7 +84,7 @@ struct ConfigurationTests {
         Bad(key: "AGENT_ALLOWED_UIDS", value: "[-1]", problem: "'-1' is not a uid (a number from 0 to 4294967294)"),
         Bad(key: "AGENT_ALLOWED_UIDS", value: "1000,x", problem: "'x' is not a uid (a number from 0 to 4294967294)"),
         Bad(key: "AGENT_ALLOWED_UIDS", value: "[]", problem: "the list is empty: no one could connect"),
-        Bad(key: "ALLOW_FORCE_PUSH", value: "maybe", problem: "expected true or false, not 'maybe'"),
+        Bad(key: "ALLOW_FORCE_PUSH", value: "maybe", problem: "expected true, false or own, not 'maybe'"),
         Bad(key: "ALLOW_TAG_UPDATES", value: "2", problem: "expected true or false, not '2'"),
         Bad(key: "AGENT_SOCKET_DIR", value: "run/agent", problem: "'run/agent' is not an absolute path"),
         Bad(key: "AGENT_WORKSPACE", value: "~/work", problem: "'~/work' is not an absolute path"),

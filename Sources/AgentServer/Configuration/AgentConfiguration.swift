@@ -28,6 +28,9 @@ public struct AgentConfiguration: Sendable {
     /// `ANTHROPIC_API_URL`: where `anthropic.sock` sends Claude's API requests.
     public var anthropicAPIURL: UpstreamURL
 
+    /// Repositories, approvals, pull request bases, the state directory, a GitHub App (issue 15).
+    public var reach = ReachConfiguration()
+
     public var gitSocketPath: String { socketDirectory + "/git.sock" }
     public var anthropicSocketPath: String { socketDirectory + "/anthropic.sock" }
     public var ghSocketPath: String { socketDirectory + "/gh.sock" }

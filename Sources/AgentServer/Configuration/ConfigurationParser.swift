@@ -36,7 +36,7 @@ public struct ConfigurationParser: Sendable {
     /// Keys the agent knows; any other `AGENT_*` key is probably a typo and gets a warning.
     public static let knownAgentKeys: Set<String> = [
         "AGENT_SOCKET_DIR", "AGENT_WORKSPACE", "AGENT_ALLOWED_UIDS", "AGENT_CA_FILE", "AGENT_AUDIT_LOG",
-        "AGENT_WORKSPACE_GUARD",
+        "AGENT_WORKSPACE_GUARD", "AGENT_STATE_DIR",
     ]
 
     public let environment: [String: String]
@@ -64,8 +64,8 @@ public struct ConfigurationParser: Sendable {
         let policy = PolicySettings(
             blockedBranches: blocked,
             allowedBranchPatterns: allowed,
-            allowForcePush: try flag("ALLOW_FORCE_PUSH", default: true),
-            allowBranchDelete: try flag("ALLOW_BRANCH_DELETE", default: true),
+            allowForcePush: try rewrite("ALLOW_FORCE_PUSH"),
+            allowBranchDelete: try rewrite("ALLOW_BRANCH_DELETE"),
             allowTagUpdates: try flag("ALLOW_TAG_UPDATES", default: false)
         )
         var extraWrites: [APIWritePattern] = []
@@ -74,7 +74,7 @@ public struct ConfigurationParser: Sendable {
                 throw ConfigurationError(key: "ALLOWED_API_WRITES", problem: error.description)
             }
         }
-        let configuration = AgentConfiguration(
+        var configuration = AgentConfiguration(
             policy: policy,
             api: APISettings(allowPullRequestMerge: try flag("ALLOW_PR_MERGE", default: false), extraWrites: extraWrites),
             socketDirectory: try absolutePath("AGENT_SOCKET_DIR", overrides.socketDirectory, default: "/run/agent"),
@@ -88,6 +88,7 @@ public struct ConfigurationParser: Sendable {
             isWorkspaceGuarded: try flag("AGENT_WORKSPACE_GUARD", default: true),
             anthropicAPIURL: try url("ANTHROPIC_API_URL", nil, default: "https://api.anthropic.com")
         )
+        configuration.reach = try reach()
         return (configuration, warnings())
     }
 
@@ -100,13 +101,13 @@ public struct ConfigurationParser: Sendable {
 
     // MARK: - Values
 
-    private func value(_ key: String) -> String? {
+    func value(_ key: String) -> String? {
         guard let raw = environment[key] else { return nil }
         let trimmed = raw.trimmingSpaces()
         return trimmed.isEmpty ? nil : trimmed
     }
 
-    private func patterns(_ key: String) throws(ConfigurationError) -> [BranchPattern]? {
+    func patterns(_ key: String) throws(ConfigurationError) -> [BranchPattern]? {
         guard let text = value(key) else { return nil }
         var result: [BranchPattern] = []
         for entry in try ListValue.parse(text, key: key) {
@@ -134,7 +135,7 @@ public struct ConfigurationParser: Sendable {
         return targets
     }
 
-    private func flag(_ key: String, default defaultValue: Bool) throws(ConfigurationError) -> Bool {
+    func flag(_ key: String, default defaultValue: Bool) throws(ConfigurationError) -> Bool {
         guard let text = value(key) else { return defaultValue }
         switch text.lowercased() {
         case "true", "1", "yes", "on": return true
@@ -156,13 +157,13 @@ public struct ConfigurationParser: Sendable {
         return result
     }
 
-    private func absolutePath(_ key: String, _ override: String?, default defaultValue: String) throws(ConfigurationError) -> String {
+    func absolutePath(_ key: String, _ override: String?, default defaultValue: String) throws(ConfigurationError) -> String {
         let text = override ?? value(key) ?? defaultValue
         try checkPath(key, text)
         return text.count > 1 && text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 
-    private func optionalPath(_ key: String, _ override: String?) throws(ConfigurationError) -> String? {
+    func optionalPath(_ key: String, _ override: String?) throws(ConfigurationError) -> String? {
         guard let text = override ?? value(key) else { return nil }
         try checkPath(key, text)
         return text

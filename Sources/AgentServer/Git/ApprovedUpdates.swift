@@ -37,10 +37,11 @@ final class ApprovedUpdates: @unchecked Sendable {
             guard let approved = expected[update.destinationReference], approved.newID == update.newID?.hex else {
                 return "the agent refused an update it had not approved: \(update.destinationReference)"
             }
-            let final = RefUpdate(
+            var final = RefUpdate(
                 ref: update.destinationReference, oldID: update.remoteID?.hex, newID: update.newID?.hex,
                 isForced: approved.update.isForced
             )
+            final.isOwnBranch = approved.update.isOwnBranch
             if final.change != approved.update.change {
                 return "\(update.destinationReference) changed on the server during the push; try again"
             }

@@ -11,25 +11,26 @@ struct GitService: Sendable {
     let runner: GitOperationRunner
     let audit: AuditLog
     let opener: WorkspaceOpener
-    let deletedTips: DeletedBranchTips
+    /// The session's branches (created, deleted) across git.sock and gh.sock.
+    let ledger: BranchLedger
     let limits: GitLimits
 
     init(
         configuration: AgentConfiguration,
-        secret: LockedSecret,
+        credential: GitHubCredential,
         threads: BlockingWorkThreads,
         audit: AuditLog,
         temporaryDirectory: String,
-        deletedTips: DeletedBranchTips,
+        ledger: BranchLedger,
         limits: GitLimits = GitLimits()
     ) {
         self.configuration = configuration
         let url = configuration.githubURL
-        self.credentials = TokenCredentials(host: url.host + (url.port.map { ":\($0)" } ?? ""), secret: secret)
+        self.credentials = TokenCredentials(host: url.host + (url.port.map { ":\($0)" } ?? ""), credential: credential)
         self.runner = GitOperationRunner(threads: threads)
         self.audit = audit
         self.opener = WorkspaceOpener(workspace: configuration.workspace, temporaryDirectory: temporaryDirectory, limits: limits)
-        self.deletedTips = deletedTips
+        self.ledger = ledger
         self.limits = limits
     }
 
@@ -43,6 +44,7 @@ struct GitService: Sendable {
         do {
             let request = try GitRequest(frame, needsRepository: operation != Wire.Operation.list)
             repositoryName = request.repository.description
+            if let refusal = try reachRefusal(operation, request, frame, peer: peer, started: started) { return refusal }
             switch operation {
             case Wire.Operation.list:
                 let reply = try await list(request, progress: progress)
@@ -116,7 +118,7 @@ struct GitService: Sendable {
             upstreamURL: upstreamURL(request.repository),
             repositoryName: request.repository.description,
             credentials: credentials,
-            deletedTips: deletedTips,
+            ledger: ledger,
             limits: limits
         )
         let gitDirectory = request.gitDirectory ?? ""
@@ -128,6 +130,7 @@ struct GitService: Sendable {
                 gitDirectory: gitDirectory, refspecs: refspecs, leases: leases, isAtomic: isAtomic, isDryRun: isDryRun, control: control,
                 onEvent: onEvent)
         }
+        if !isDryRun { recordCreations(outcome, repository: request.repository.description) }
         var reply = Frame([Frame.Field(Wire.Key.status, Wire.Status.ok)])
         for result in outcome.results {
             if let failure = result.failure {

@@ -3,13 +3,13 @@ import AgentPolicy
 
 /// What the planner needs to know about each refspec, learned in the private view: the source's
 /// object id, the remote's value, ancestry (walked with hash-checked reads, no commit-graph), and
-/// for a re-created branch whether it keeps the tip it had when the agent deleted it.
+/// for a re-created branch whether it keeps the tip it had when the agent deleted it, and whether
+/// the branch is one the agent created (`BranchLedger`).
 struct PushFactsGatherer {
     let repository: GitRepository
     let advertised: [String: ObjectID]
-    let deletedTips: DeletedBranchTips
+    let ledger: BranchLedger
     let repositoryName: String
-    let settings: PolicySettings
 
     /// `:/text` and `^{/text}` run a client-supplied regular expression over every commit message,
     /// which no deadline can interrupt; git hands the helper ref names and ids, not these.
@@ -37,14 +37,17 @@ struct PushFactsGatherer {
             case .none: ancestry = .remoteObjectMissing
             }
         }
+        let isOwn = ledger.isOwn(branch: fullName, repository: repositoryName)
         var deletedTip: String?
         var containsDeletedTip = false
-        if remoteID == nil, let newID, !settings.allowForcePush, let tip = deletedTips.tip(branch: fullName, repository: repositoryName) {
+        if remoteID == nil, let newID, ledger.keepsHistory(ofOwnBranch: isOwn), let tip = ledger.deletedTip(branch: fullName, repository: repositoryName) {
             deletedTip = tip
             containsDeletedTip = ObjectID(hex: tip).map { repository.isAncestor($0, of: newID) == true } ?? false
         }
-        return PushFacts(
+        var facts = PushFacts(
             newID: newID?.hex, sourceProblem: problem, remoteID: remoteID?.hex, ancestry: ancestry, deletedTip: deletedTip,
             containsDeletedTip: containsDeletedTip)
+        facts.isOwnBranch = isOwn
+        return facts
     }
 }

@@ -16,7 +16,7 @@ struct PushOperation {
     let upstreamURL: String
     let repositoryName: String
     let credentials: TokenCredentials
-    let deletedTips: DeletedBranchTips
+    let ledger: BranchLedger
     let limits: GitLimits
 
     struct Outcome: Sendable {
@@ -52,8 +52,7 @@ struct PushOperation {
             throw .failed(error.message, code: control.stopReason == nil ? "upstream-failed" : "timeout")
         }
         let gatherer = PushFactsGatherer(
-            repository: view.repository, advertised: advertised, deletedTips: deletedTips, repositoryName: repositoryName,
-            settings: planner.policy.settings)
+            repository: view.repository, advertised: advertised, ledger: ledger, repositoryName: repositoryName)
         var entries = planner.plan(refspecs.map { ($0, gatherer.facts(for: $0)) }, leases: leases, isAtomic: isAtomic)
         if isAtomic, !isDryRun, entries.contains(where: \.isSent), observer.receivePackCapabilities?.contains("atomic") != true {
             return refuseAll(entries, "the receiving end does not support --atomic push", code: "atomic-unsupported")
@@ -119,19 +118,17 @@ struct PushOperation {
             refusalCode: code)
     }
 
-    /// While force-pushing is off, remembers the tip of every branch about to be deleted (before
-    /// anything is sent, so that a concurrent re-creation already sees it); a deletion the memory
-    /// has no room for is refused.
+    /// Before anything is sent (so that a concurrent re-creation already sees it): a deleted
+    /// branch stops being the agent's, or, when it was someone else's and force-pushing is not
+    /// simply allowed, its tip is remembered (`BranchLedger`); a deletion that cannot be
+    /// recorded is refused.
     private func rememberDeletions(_ entries: [PushPlanEntry], advertised: [String: ObjectID], isAtomic: Bool) -> [PushPlanEntry] {
-        guard !planner.policy.settings.allowForcePush else { return entries }
         var changed = entries
         for index in changed.indices {
             let entry = changed[index]
-            guard case .delete = entry.outcome, entry.fullName.hasPrefix("refs/heads/"), let tip = advertised[entry.fullName] else { continue }
-            if !deletedTips.remember(tip: tip.hex, branch: entry.fullName, repository: repositoryName) {
-                changed[index].outcome = .reject(
-                    reason: "the agent already remembers \(deletedTips.capacity) deleted branches (ALLOW_FORCE_PUSH=false); restart it to delete more",
-                    code: "deleted-branches-full")
+            guard case .delete = entry.outcome, entry.fullName.hasPrefix("refs/heads/") else { continue }
+            if let refusal = ledger.recordDeletion(branch: entry.fullName, repository: repositoryName, tip: advertised[entry.fullName]?.hex) {
+                changed[index].outcome = .reject(reason: refusal, code: "deleted-branches-unrecorded")
             }
         }
         return isAtomic ? PushPlanner.failingAtomically(changed) : changed

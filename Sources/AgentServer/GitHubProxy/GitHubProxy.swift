@@ -18,12 +18,13 @@ enum GitHubProxy {
         configuration: AgentConfiguration,
         policy: APIPolicy,
         github: GitHubClient,
+        ledger: BranchLedger? = nil,
         pool: UpstreamPool,
         audit: AuditLog,
         redactor: Redactor,
         logger: Logger
     ) -> Listener {
-        let rules = GitHubRules(policy: policy, target: ProxyTarget(configuration: configuration), github: github)
+        let rules = GitHubRules(policy: policy, target: ProxyTarget(configuration: configuration), github: github, ledger: ledger)
         let shared = ExchangeHandler<GitHubRules>.Shared(rules: rules, pool: pool, audit: audit, bodies: BodyBudget(total: bodyBudget))
         return Listener(
             settings: .init(path: path, allowedUIDs: configuration.allowedUIDs, maximumConnections: maximumConnections, servesOnOneLoop: true),

@@ -13,14 +13,17 @@ struct GitHubRules: ForwardingRules {
     let policy: APIPolicy
     let target: ProxyTarget
     let github: GitHubClient
+    /// The session's branches: API deletions and creations are recorded (`GitHubRules+Reach.swift`).
+    var ledger: BranchLedger?
 
     var socketName: String { "gh.sock" }
     var upstreamName: String { "GitHub" }
 
     /// Methods GitHub's API uses; anything else (`OPTIONS`, `TRACE`, `CONNECT`, WebDAV…) is refused.
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
-    /// More lookup rounds than any request needs (a pull request, then its branch).
-    static let maximumLookupRounds = 3
+    /// More lookup rounds than any request needs (a repository id, a pull request, then its
+    /// branch, then a deleted branch's tip or a re-created one's history).
+    static let maximumLookupRounds = 4
 
     func screen(_ head: HTTPRequestHead, peer: PeerCredentials) -> Screening {
         func refuse(_ status: HTTPResponseStatus, _ message: String, _ code: String = "bad-request") -> Screening {
@@ -43,7 +46,7 @@ struct GitHubRules: ForwardingRules {
         if (head.method == .GET || head.method == .HEAD) && hasBody {
             return refuse(.badRequest, "a \(method) request cannot carry a body through the agent")
         }
-        if host == .web, let denial = ProxyRules.webDenial(method, origin.path) {
+        if host == .web, let denial = ProxyRules.webDenial(method, origin.path) ?? policy.webReadDenial(path: origin.path) {
             return .refuse(.denied(denial), code: denial.code.rawValue)
         }
         let inspects = policy.needsBody(method: method, path: origin.path)
@@ -72,17 +75,20 @@ struct GitHubRules: ForwardingRules {
     }
 
     func decide(_ request: ScreenedRequest, body: ByteBuffer?) -> ForwardingVerdict {
-        decide(request, body: body, facts: APIFacts(), round: 0)
+        if let reason = github.credential.unavailableReason {
+            return .refuse(ProxyReply(status: .serviceUnavailable, message: reason), code: "no-token")
+        }
+        return decide(request, body: body, facts: APIFacts(), round: 0)
     }
 
-    private func decide(_ request: ScreenedRequest, body: ByteBuffer?, facts: APIFacts, round: Int) -> ForwardingVerdict {
+    func decide(_ request: ScreenedRequest, body: ByteBuffer?, facts: APIFacts, round: Int) -> ForwardingVerdict {
         let method = request.method.rawValue
         let apiRequest =
             body.map { APIRequest(method: method, path: request.path, query: request.query, bodyBytes: $0.readableBytesView) }
             ?? APIRequest(method: method, path: request.path, query: request.query)
         switch policy.decide(apiRequest, facts: facts) {
         case .allow:
-            return .allow
+            return branchChanges(request, body: body, apiRequest: apiRequest, facts: facts, round: round)
         case .deny(let denial):
             return .refuse(.denied(denial), code: denial.code.rawValue)
         case .needs where round >= Self.maximumLookupRounds:

@@ -24,18 +24,21 @@ struct UpstreamLookups: Sendable {
                     throw .lookup("pull request \(number) of \(repository) has no base or head")
                 }
                 facts.pullRequests[APIPullRequestKey(repository, number)] = (base, head)
+                facts.reach.pullRequestHeadRepositories[APIPullRequestKey(repository, number)] = json["head"]?["repo"]?["full_name"]?.string
             case .node(let id):
-                facts.nodes[id] = try await node(id)
+                facts.nodes[id] = try await node(id, into: &facts)
+            case .reach(let lookup):
+                try await resolve(lookup, into: &facts)
             }
         }
     }
 
-    private func node(_ id: String) async throws(ProxyFailure) -> APIFacts.Node {
-        let query =
-            "query AgentNodeLookup($id: ID!) { node(id: $id) { __typename ... on Ref { name prefix } ... on PullRequest { number baseRefName headRefName } } }"
+    private func node(_ id: String, into facts: inout APIFacts) async throws(ProxyFailure) -> APIFacts.Node {
+        let query = Self.nodeQuery
         let body = "{\"query\":\(JSONLine.quoted(query)),\"variables\":{\"id\":\(JSONLine.quoted(id))}}"
         let json = try await send("POST", "/graphql", body: body)
         guard let node = json["data"]?["node"], case .object = node else { throw .lookup("GitHub does not know the node '\(id)'") }
+        Self.placeNode(id, node, into: &facts.reach)
         switch node["__typename"]?.string {
         case "Ref":
             guard let name = node["name"]?.string, let prefix = node["prefix"]?.string else { throw .lookup("the ref '\(id)' has no name") }
@@ -50,11 +53,11 @@ struct UpstreamLookups: Sendable {
         }
     }
 
-    private func get(_ path: String) async throws(ProxyFailure) -> JSONValue {
+    func get(_ path: String) async throws(ProxyFailure) -> JSONValue {
         try await send("GET", path, body: nil)
     }
 
-    private func send(_ method: String, _ path: String, body: String?) async throws(ProxyFailure) -> JSONValue {
+    func send(_ method: String, _ path: String, body: String?) async throws(ProxyFailure) -> JSONValue {
         var request = HTTPClientRequest(url: base.description + path)
         request.method = HTTPMethod(rawValue: method)
         request.headers.add(name: "Accept", value: "application/vnd.github+json")

@@ -12,6 +12,7 @@ extension ExchangeHandler {
             let action = machine.responseHead(status: Int(response.status.code), keepAlive: keepAlive)
             guard case .relayResponseHead = action else { return perform(action) }
             record?.status = Int(response.status.code)
+            observation?.status = Int(response.status.code)
             var head = HTTPResponseHead(version: clientHead.version, status: response.status)
             head.headers = HeaderFilter.clientResponseHeaders(response.headers)
             context.write(wrapOutboundOut(.head(head)), promise: nil)
@@ -19,9 +20,12 @@ extension ExchangeHandler {
             // Flushed when the upstream read completes (`upstreamReadComplete`) or at the end.
             if case .relayResponseBody = machine.responseBody() {
                 record?.responseBytes += chunk.readableBytes
+                observation?.append(chunk)
                 context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
             }
         case .end:
+            observation?.finish()
+            observation = nil
             perform(machine.responseEnd())
         }
     }

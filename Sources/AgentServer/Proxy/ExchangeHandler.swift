@@ -39,6 +39,8 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
     /// Whether this exchange holds part of `BodyBudget` (while it reads a body for the rules).
     private var holdsBudget = false
     private var decisionRound = 0
+    /// What the rules want to see of the response (`ForwardingVerdict.allowObserving`).
+    var observation: ResponseObservation?
 
     init(shared: Shared, peer: PeerCredentials, slot: ConnectionSlot, gate: InputGate) {
         self.shared = shared
@@ -213,6 +215,9 @@ final class ExchangeHandler<Rules: ForwardingRules>: ChannelInboundHandler, Upst
         case .allow:
             record?.decision = "allow"
             perform(machine.allowed(expectsContinue: clientHead.map(RequestFraming.expectsContinue) ?? false))
+        case .allowObserving(let observe):
+            observation = ResponseObservation(observe: observe)
+            apply(.allow)
         case .refuse(let reply, let code):
             perform(machine.answer(reply, code: code))
         case .lookUp(let work):

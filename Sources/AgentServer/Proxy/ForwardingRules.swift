@@ -57,6 +57,9 @@ enum Screening: Sendable {
 /// The rules' answer about a request.
 enum ForwardingVerdict: Sendable {
     case allow
+    /// Allowed; once the response has ended, `observe` gets its status and the start of its body
+    /// (`ResponseObservation.maximumBody` bytes), to record what the request did (a branch it created).
+    case allowObserving(observe: @Sendable (_ status: Int, _ bodyPrefix: [UInt8]) -> Void)
     case refuse(ProxyReply, code: String)
     /// Facts must be looked up first; the closure does so and decides again.
     case lookUp(@Sendable () async -> ForwardingVerdict)

@@ -11,12 +11,17 @@ import Synchronization
 public final class GitHubClient: Sendable {
     public let apiURL: UpstreamURL
     let http: HTTPClient
-    private let secret: LockedSecret
+    /// The token sent, read at each use (a GitHub App's is renewed while the agent runs).
+    let credential: GitHubCredential
     private let cachedLogin = Mutex<(at: ContinuousClock.Instant, lookup: LoginLookup)?>(nil)
 
     private let tls: TLSConfiguration
 
-    public init(apiURL: UpstreamURL, caFile: String?, secret: LockedSecret) {
+    public convenience init(apiURL: UpstreamURL, caFile: String?, secret: LockedSecret) {
+        self.init(apiURL: apiURL, caFile: caFile, credential: GitHubCredential(.personalToken(secret)))
+    }
+
+    init(apiURL: UpstreamURL, caFile: String?, credential: GitHubCredential) {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
         self.tls = tls
@@ -28,7 +33,7 @@ public final class GitHubClient: Sendable {
         configuration.decompression = .disabled
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.apiURL = apiURL
-        self.secret = secret
+        self.credential = credential
     }
 
     /// The same TLS settings for the proxy's own upstream connections.
@@ -40,9 +45,11 @@ public final class GitHubClient: Sendable {
         try? await http.shutdown()
     }
 
-    /// The `Authorization` header value, built inside the caller's scope only.
-    func withAuthorization<Result>(_ body: (String) throws -> Result) rethrows -> Result {
-        let value = secret.withUnsafeBytes { "token " + String(decoding: $0, as: UTF8.self) }
+    /// The `Authorization` header value, built inside the caller's scope only; `body` is not
+    /// called when there is no valid token (an expired App token is never sent).
+    @discardableResult
+    func withAuthorization<Result>(_ body: (String) throws -> Result) rethrows -> Result? {
+        guard let value = credential.authorizationValue() else { return nil }
         return try body(value)
     }
 

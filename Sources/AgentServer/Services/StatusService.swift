@@ -7,18 +7,21 @@ import AgentSystem
 /// GitHub login it belongs to. Never the token.
 public struct StatusService: Sendable {
     let configuration: AgentConfiguration
-    let secret: LockedSecret
+    let credential: GitHubCredential
+    /// The session's branches, for `reach.own_branches`.
+    let ledger: BranchLedger
     /// Which Anthropic credential the agent holds (the kind only), if any.
     let anthropic: AnthropicCredential.Kind?
     let github: GitHubClient
     let startedAt: ContinuousClock.Instant
 
-    public init(
-        configuration: AgentConfiguration, secret: LockedSecret, anthropic: AnthropicCredential.Kind?, github: GitHubClient,
-        startedAt: ContinuousClock.Instant
+    init(
+        configuration: AgentConfiguration, credential: GitHubCredential, ledger: BranchLedger, anthropic: AnthropicCredential.Kind?,
+        github: GitHubClient, startedAt: ContinuousClock.Instant
     ) {
         self.configuration = configuration
-        self.secret = secret
+        self.credential = credential
+        self.ledger = ledger
         self.anthropic = anthropic
         self.github = github
         self.startedAt = startedAt
@@ -31,11 +34,13 @@ public struct StatusService: Sendable {
         frame.append("version", AgentVersion.current)
         frame.append("libgit2", LibGit2.version)
         frame.append("uptime_seconds", String((ContinuousClock.now - startedAt).components.seconds))
-        frame.append("token", secret.count > 0 ? "held" : "missing")
-        frame.append("token_locked", secret.isLocked ? "true" : "false")
-        switch await github.currentLogin() {
-        case .login(let login): frame.append("login", login)
-        case .failed(let reason): frame.append("login_error", reason)
+        frame.append("token", credential.unavailableReason == nil ? "held" : "missing")
+        frame.append("token_locked", credential.isLocked ? "true" : "false")
+        if !appendApp(&frame) {
+            switch await github.currentLogin() {
+            case .login(let login): frame.append("login", login)
+            case .failed(let reason): frame.append("login_error", reason)
+            }
         }
         frame.append("anthropic_credential", anthropic?.rawValue ?? "none")
         if anthropic != nil { frame.append("anthropic_api_url", configuration.anthropicAPIURL.description) }
@@ -45,11 +50,12 @@ public struct StatusService: Sendable {
         frame.append("peer_uid", String(peer.uid))
         frame.append("policy.blocked_branches", policy.blockedBranches.map(\.source))
         frame.append("policy.allowed_branch_patterns", policy.allowedBranchPatterns.map(\.source))
-        frame.append("policy.allow_force_push", String(policy.allowForcePush))
-        frame.append("policy.allow_branch_delete", String(policy.allowBranchDelete))
+        frame.append("policy.allow_force_push", policy.allowForcePush.rawValue)
+        frame.append("policy.allow_branch_delete", policy.allowBranchDelete.rawValue)
         frame.append("policy.allow_tag_updates", String(policy.allowTagUpdates))
         frame.append("policy.allow_pr_merge", String(configuration.api.allowPullRequestMerge))
         frame.append("policy.allowed_api_writes", configuration.api.extraWrites.map(\.description))
+        appendReach(&frame)
         return frame
     }
 }
