@@ -43,15 +43,21 @@ public final class PrivateDirectory: @unchecked Sendable {
     }
 
     /// Removes the `prefix-*` directories in `parent` that no live process holds (left behind
-    /// by an agent that was killed), with everything in them; returns how many. Links and files
-    /// of that name are left alone. Calls `flock`, `unlinkat`, `renameat2`.
+    /// by an agent that was killed) and that have not changed for `minimumAge` seconds, with
+    /// everything in them; returns how many. The age keeps what the lock cannot tell: a
+    /// directory just made whose lock is not taken yet, or one of a process that does not lock
+    /// (an earlier version sharing `parent`). Links, files and directories of other owners are
+    /// left alone. Calls `flock`, `time`, `unlinkat`, `renameat2`.
     @discardableResult
-    public static func sweep(in parent: String, prefix: String) -> Int {
+    public static func sweep(in parent: String, prefix: String, minimumAge: Int64) -> Int {
         guard let directory = try? ContainedDirectory.openRoot(parent), let entries = try? directory.entries() else { return 0 }
+        let now = Int64(time(nil))
         var removed = 0
         for entry in entries where entry.kind == .directory && entry.name.hasPrefix(prefix + "-") {
             guard let leftover = try? directory.directory(entry.name, followingLinks: false),
-                (try? leftover.status())?.owner == geteuid(),
+                let status = try? leftover.status(),
+                status.owner == geteuid(),
+                now - status.modified >= minimumAge,
                 flock(leftover.descriptor, LOCK_EX | LOCK_NB) == 0
             else { continue }
             removeContents(of: leftover)

@@ -153,7 +153,8 @@ struct GitAttackFindingsResourceTests {
 
     /// An agent killed mid-operation (OOM, SIGKILL) leaves its view behind, deep refs and all; in
     /// the agent container's /tmp (RAM) such leftovers add up over restarts. The next agent
-    /// removes them when it starts, and nothing else: not a link of that name, not other files.
+    /// removes them when it starts (those unchanged for an hour), and nothing else: not a recent
+    /// view, not a link of that name, not other files.
     @Test func viewsLeftBehindByAKilledAgentAreRemovedAtTheNextStart() async throws {
         let scratch = try TemporaryDirectory(prefix: "agent-tmp")
         let left = scratch.path + "/agent-view-left01"
@@ -163,11 +164,15 @@ struct GitAttackFindingsResourceTests {
         try FileManager.default.createDirectory(atPath: scratch.path + "/kept", withIntermediateDirectories: true)
         try "x".write(toFile: scratch.path + "/kept/file", atomically: false, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: scratch.path + "/agent-view-link", withDestinationPath: scratch.path + "/kept")
+        // Left an hour ago or more (a recent one may be in use by an agent that does not lock it).
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7_200)], ofItemAtPath: left)
+        try FileManager.default.createDirectory(atPath: scratch.path + "/agent-view-recent", withIntermediateDirectories: true)
 
         let scenario = try await GitScenario.start(environment: ["TMPDIR": scratch.path])
         #expect(!FileManager.default.fileExists(atPath: left), "the view a killed agent left behind is still there")
         #expect(FileManager.default.fileExists(atPath: scratch.path + "/kept/file"), "a link named like a view was followed")
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: scratch.path + "/agent-view-link")) != nil)
+        #expect(FileManager.default.fileExists(atPath: scratch.path + "/agent-view-recent"), "a recent view was removed")
         _ = scenario
     }
 }

@@ -26,7 +26,7 @@ struct DeltaBaseCacheTests {
         try await fixture.makeHistory(commits: 12)
         try await fixture.git(["repack", "-q", "-a", "-d", "-f", "--depth=50"])
         let objects = try await fixture.allObjects()
-        let store = try fixture.open().makeObjectStore(limits: ObjectLimits(maximumRebuiltBytes: 20_000), control: nil)
+        let store = try fixture.open().makeObjectStore(limits: ObjectLimits(maximumRebuiltBytes: 20_000, rebuiltBytesPerByteRead: 0), control: nil)
         var refused = 0
         for hex in objects.keys.sorted() {
             let id = try #require(ObjectID(hex: hex).flatMap(RawObjectID.init))
@@ -39,10 +39,26 @@ struct DeltaBaseCacheTests {
                 }
             } catch {
                 // (A `catch .tooMuchRebuilding(let limit)` pattern crashes Swift 6.3.1's SILGen here.)
-                #expect(error == .tooMuchRebuilding(limit: 20_000), "\(error)")
+                guard case .tooMuchRebuilding(let limit, _) = error else { throw error }
+                #expect(limit == 20_000, "\(error)")
                 refused += 1
             }
         }
         #expect(refused > 0, "no read was refused once 20,000 bytes had been rebuilt")
+    }
+
+    /// What may be rebuilt grows with what is read: an honest reader that rebuilds a few links per
+    /// object never meets the bound, a few bytes read cannot buy gigabytes of rebuilding.
+    @Test func theRebuildBudgetGrowsWithWhatIsRead() throws {
+        var budget = RebuildBudget(allowance: 1_000, perByteRead: 4)
+        try budget.rebuilding(1_000)
+        #expect(throws: ObjectStoreError.tooMuchRebuilding(limit: 1_000, read: 0)) { try budget.rebuilding(1) }
+        budget.delivered(100)
+        #expect(budget.allowed == 1_400)
+        try budget.rebuilding(399)
+        #expect(throws: ObjectStoreError.tooMuchRebuilding(limit: 1_400, read: 100)) { try budget.rebuilding(1) }
+        var huge = RebuildBudget(allowance: .max - 1, perByteRead: 16)
+        huge.delivered(.max / 8)
+        #expect(huge.allowed == .max, "an overflow saturates")
     }
 }

@@ -36,7 +36,8 @@ struct PrivateDirectoryTests {
     }
 
     /// Views an agent left behind when it was killed are removed at the next start; a view a
-    /// running agent holds (locked) is kept, and so is anything that is not such a directory.
+    /// running agent holds (locked), a recent one, and anything that is not such a directory
+    /// are kept.
     @Test func leftoversAreSweptButViewsInUseAreKept() throws {
         let parent = NSTemporaryDirectory() + "sweep-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
@@ -46,11 +47,17 @@ struct PrivateDirectoryTests {
         try FileManager.default.createDirectory(atPath: parent + "/elsewhere", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: parent + "/view-link", withDestinationPath: parent + "/elsewhere")
         try FileManager.default.createDirectory(atPath: parent + "/other-dir", withIntermediateDirectories: true)
+        let hoursAgo = Date(timeIntervalSinceNow: -7_200)
+        try FileManager.default.setAttributes([.modificationDate: hoursAgo], ofItemAtPath: parent + "/view-left1")
+        // Unlocked but recent: a view just made, or one of an agent that does not lock.
+        try FileManager.default.createDirectory(atPath: parent + "/view-recent/refs", withIntermediateDirectories: true)
         let live = try PrivateDirectory(in: parent, prefix: "view")
         try live.root.createFile("in-use", contents: Array("y".utf8))
+        try FileManager.default.setAttributes([.modificationDate: hoursAgo], ofItemAtPath: live.path)
 
-        #expect(PrivateDirectory.sweep(in: parent, prefix: "view") == 1)
+        #expect(PrivateDirectory.sweep(in: parent, prefix: "view", minimumAge: 3_600) == 1)
         #expect(!FileManager.default.fileExists(atPath: parent + "/view-left1"))
+        #expect(FileManager.default.fileExists(atPath: parent + "/view-recent/refs"), "a recent view was removed")
         #expect(FileManager.default.fileExists(atPath: live.path + "/in-use"), "a view in use was removed")
         #expect(FileManager.default.fileExists(atPath: parent + "/elsewhere"))
         #expect(FileManager.default.fileExists(atPath: parent + "/other-dir"))

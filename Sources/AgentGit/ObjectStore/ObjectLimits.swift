@@ -10,10 +10,13 @@ public struct ObjectLimits: Hashable, Sendable {
     /// Memory for rebuilt delta bases kept for reuse (recently rebuilt ones, whatever their
     /// size, as git's `core.deltaBaseCacheLimit`).
     public var deltaBaseCacheBytes: Int
-    /// Bytes one operation may produce by applying deltas, in all: a long chain of large deltas
-    /// read in an unlucky order is rebuilt from its base on every read (git too would); this
-    /// ends such work long before the operation's deadline.
+    /// Bytes one operation may produce by applying deltas whatever it has read: a long chain of
+    /// large deltas read in an unlucky order is rebuilt from its base on every read; this (with
+    /// `rebuiltBytesPerByteRead`) ends such work long before the operation's deadline.
     public var maximumRebuiltBytes: Int
+    /// Bytes one operation may rebuild in addition, per byte of objects it has read (see
+    /// `RebuildBudget`).
+    public var rebuiltBytesPerByteRead: Int
     /// Memory for pack index tables kept for fast lookups, over all packs (beyond it, indexes are
     /// searched with reads).
     public var indexMemoryBytes: Int
@@ -22,13 +25,15 @@ public struct ObjectLimits: Hashable, Sendable {
         maximumObjectSize: Int = 100 << 20,
         maximumDeltaChain: Int = 10_000,
         deltaBaseCacheBytes: Int = 32 << 20,
-        maximumRebuiltBytes: Int = 32 << 30,
+        maximumRebuiltBytes: Int = 8 << 30,
+        rebuiltBytesPerByteRead: Int = 16,
         indexMemoryBytes: Int = 128 << 20
     ) {
         self.maximumObjectSize = maximumObjectSize
         self.maximumDeltaChain = maximumDeltaChain
         self.deltaBaseCacheBytes = deltaBaseCacheBytes
         self.maximumRebuiltBytes = maximumRebuiltBytes
+        self.rebuiltBytesPerByteRead = rebuiltBytesPerByteRead
         self.indexMemoryBytes = indexMemoryBytes
     }
 }
