@@ -361,7 +361,7 @@ quarantine_quiet_containers() {
     local name=${COMPOSE_PROJECT_NAME:-claude-code} service ids
     for service in claude agent; do
         ids=$({ "$ENGINE" ps -q --filter "label=com.docker.compose.project=$name" --filter "label=com.docker.compose.service=$service"
-            "$ENGINE" ps -q --filter "label=io.podman.compose.project=$name" --filter "label=com.docker.compose.service=$service"; } 2>/dev/null | sort -u)
+            "$ENGINE" ps -q --filter "label=io.podman.compose.project=$name" --filter "label=com.docker.compose.service=$service"; } 2>/dev/null | sort -u) || true
         [ -n "$ids" ] || continue
         [ "$service" = agent ] || die "a Claude session is running: end it before restoring anything"
         say "stopping the agent, which would quarantine the item again (the next ./run.sh starts it with the item in its baseline)"

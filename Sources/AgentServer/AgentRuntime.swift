@@ -86,10 +86,12 @@ public enum AgentRuntime {
         // libgit2 blocks: it gets threads of its own (large stacks), never the event loops'.
         let gitThreads = BlockingWorkThreads(
             stackSize: GitLimits.threadStackSize, maximumActive: GitLimits.maximumActiveOperations, maximumThreads: GitLimits.maximumThreads)
+        let temporaryDirectory = ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let leftovers = ViewRepository.removeLeftovers(in: temporaryDirectory)
+        if leftovers > 0 { logger.info("removed \(leftovers) private views left behind in \(temporaryDirectory) by an earlier run") }
         // The session's branches (created, and deleted with their tips): one ledger for every door.
         let git = GitService(
-            configuration: configuration, credential: credential, threads: gitThreads, audit: audit,
-            temporaryDirectory: ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp",
+            configuration: configuration, credential: credential, threads: gitThreads, audit: audit, temporaryDirectory: temporaryDirectory,
             ledger: ledger
         )
         let listener = FrameListener.make(

@@ -36,7 +36,7 @@ if [ "$(id -u)" = 0 ]; then
 else
     BASE_IMAGE=${BASE_IMAGE:-docker.io/library/debian:bookworm-slim}
 fi
-# The images take the debug build the tests already made (relinked with the Swift runtime inside),
+# The images take the debug build the tests already made (with the Swift runtime beside it),
 # not a second, release compile of the same sources.
 export BASE_IMAGE BINARIES=prebuilt PREBUILT_CONFIGURATION=debug INSTALL_CLAUDE=true
 export COMPOSE_PROJECT_NAME=claude-code-e2e

@@ -22,7 +22,7 @@ struct PushFactsGatherer {
         var problem: String?
         if let source = refspec.source {
             if Self.isMessageSearch(source) {
-                problem = "src refspec \(source) searches commit messages, which the agent does not do; name a branch, tag or commit"
+                problem = "src refspec \(source.quotedInRefusal) searches commit messages, which the agent does not do; name a branch, tag or commit"
             } else {
                 do { newID = try repository.resolve(source) } catch { problem = error.message }
             }
