@@ -106,7 +106,7 @@ else
     say "no pip on this machine: the image build downloads the Claude Code CLI from PyPI itself"
 fi
 
-say "building the images (the Swift binaries: the debug build the tests made, relinked)"
+say "building the images (the Swift binaries: the debug build the tests made, as it is)"
 build_started=$(date +%s)
 ./run.sh --build >"$ARTIFACTS/build.log" 2>&1 || { tail -50 "$ARTIFACTS/build.log" >&2; exit 1; }
 say "built in $(($(date +%s) - build_started)) s: agent $(podman image inspect --format '{{.Size}}' localhost/claude-code-agent:latest | numfmt --to=si)B, claude $(podman image inspect --format '{{.Size}}' localhost/claude-code-claude:latest | numfmt --to=si)B"
