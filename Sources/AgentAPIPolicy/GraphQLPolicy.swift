@@ -84,7 +84,9 @@ struct GraphQLPolicy {
         }
         var lookups: Set<APILookup> = []
         for field in fields {
-            switch decideWithinReach(field, variables: variables, facts: facts) {
+            // The reach rules (issue 15) wrap the field's own rules; the content rules (issue 14)
+            // refine the result (GraphQLPolicy+Content.swift).
+            switch decideWithinReach(field, variables: variables, facts: facts).refined(by: content(field, variables: variables, facts: facts)) {
             case .allow: continue
             case .deny(let denial): return .deny(denial)
             case .needs(let more): lookups.formUnion(more)
