@@ -73,7 +73,7 @@ public enum AgentRuntime {
 
         let audit = try StartupChecks.prepare(configuration, redactor: redactor, logger: logger)
         let ledger = try ReachStartup.ledger(configuration)
-        ReachStartup.settleRepositories(&configuration, audit: audit, logger: logger)
+        try ReachStartup.settleRepositories(&configuration, audit: audit, logger: logger)
         do { try LibGit2.bootstrap(caFile: configuration.caFile) } catch {
             throw StartupError(description: "AGENT_CA_FILE: \(error)")
         }
