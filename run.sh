@@ -136,7 +136,7 @@ validate_settings() {
     elif [[ "$GITHUB_TOKEN" =~ [[:space:]] ]]; then
         problems+=("GITHUB_TOKEN contains spaces or newlines")
     fi
-    for key in BLOCKED_BRANCHES ALLOWED_BRANCH_PATTERNS ALLOWED_API_WRITES EGRESS_ALLOWED_HOSTS ALLOWED_REPOS PR_BASE_BRANCHES; do
+    for key in BLOCKED_BRANCHES ALLOWED_BRANCH_PATTERNS ALLOWED_API_WRITES EGRESS_ALLOWED_HOSTS ALLOWED_REPOS PR_BASE_BRANCHES PROTECTED_PATHS SECRET_SCAN_ALLOW; do
         value=${!key:-}
         if [[ -n "$value" && "$value" != \[* && ( "$value" == *, || "$value" == ,* || "$value" == *,,* ) ]]; then
             problems+=("$key is neither a JSON list nor a comma-separated list without empty entries: $value")
@@ -150,6 +150,7 @@ validate_settings() {
         value=${!key:-}
         [[ -z "$value" || "$value" =~ ^(true|false|TRUE|FALSE|True|False|1|0|yes|no)$ ]] || problems+=("$key must be true or false, not '$value'")
     done
+    [[ -z "${SECRET_SCAN:-}" || "$SECRET_SCAN" =~ ^(block|warn|off)$ ]] || problems+=("SECRET_SCAN must be block, warn or off, not '$SECRET_SCAN'")
     for key in ALLOW_FORCE_PUSH ALLOW_BRANCH_DELETE; do
         value=${!key:-}
         [[ -z "$value" || "$value" =~ ^(true|false|TRUE|FALSE|True|False|1|0|yes|no|own|OWN|Own)$ ]] || problems+=("$key must be true, false or own, not '$value'")
