@@ -50,13 +50,16 @@ session_container() {
 }
 
 work=$(mktemp -d /tmp/claude-e2e.XXXXXX)
+# The person's terminal (interactive.sh): a tmux server of this run's own, which another test
+# running on the machine at the same time neither sees nor stops.
+TMUX_SERVER=claude-e2e-$$
 fixture_pid= run_pid=
 cleanup() {
     [ "${KEEP_E2E:-}" = 1 ] && { say "kept: $work and the containers"; return; }
     # run.sh first: a session it has yet to start would bring the agent back up.
     [ -z "$run_pid" ] || { kill -- -"$run_pid" 2>/dev/null; wait "$run_pid" 2>/dev/null; } || true
     ./run.sh --stop >/dev/null 2>&1 || true
-    tmux -L claude-e2e kill-server 2>/dev/null || true
+    tmux -L "$TMUX_SERVER" kill-server 2>/dev/null || true
     podman volume rm -f "${COMPOSE_PROJECT_NAME}_agent-run" "${COMPOSE_PROJECT_NAME}_agent-state" "${COMPOSE_PROJECT_NAME}_claude-home" >/dev/null 2>&1 || true
     [ -z "$fixture_pid" ] || kill -- -"$fixture_pid" 2>/dev/null || true
     rm -rf "$work"
