@@ -42,10 +42,11 @@ struct HeldSecretsTests {
         #expect(!scenario.agent.allOutput.contains(Self.anthropicKey))
     }
 
-    /// Tokens that live 6 seconds, so that one is renewed during the test: the scan follows.
+    /// Tokens that live 30 seconds (renewed after 25), so that one is renewed during the test
+    /// while the first is still among the kept ones however slow the machine: the scan follows.
     @Test func aGitHubAppsTokensBeforeAndAfterARenewalAndItsPrivateKeyAreRefused() async throws {
         var settings = FixtureGitHubApp.Settings()
-        settings.tokenLifetime = 6
+        settings.tokenLifetime = 30
         // The well-known formats are not searched for in config/: these refusals come from the held secrets.
         let scenario = try await GitHubAppTests.Scenario.start(settings, environment: ["SECRET_SCAN_ALLOW": #"["config/**"]"#])
         let work = scenario.agent.workspace + "/app"
@@ -63,13 +64,15 @@ struct HeldSecretsTests {
             #expect(try await scenario.git.reference("refs/heads/claude/leak", in: "o/app") == nil, sourceLocation: sourceLocation)
         }
 
-        let first = try #require(scenario.app.mints.first).token
+        // The token the agent holds now (a slow clone may have seen a renewal already).
+        let mintedBefore = scenario.app.mints.count
+        let first = try #require(scenario.app.mints.last).token
         let exact = try await push("token.env", "# env\nGH_TOKEN=\(first)\n")
         try await expectRefused(exact, Self.refusal("config/token.env", line: 2, "the agent's GitHub token"))
 
         // Wait for the renewal (the fixture's clock, not a duration the test assumes).
         let deadline = ContinuousClock.now + .seconds(120)
-        while scenario.app.mints.count < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        while scenario.app.mints.count <= mintedBefore, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
         let second = try #require(scenario.app.mints.last?.token)
         #expect(second != first, "the token was renewed")
         let basic = Data("x-access-token:\(second)".utf8).base64EncodedString()
