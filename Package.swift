@@ -71,11 +71,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "agent-status",
-            dependencies: ["AgentClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["AgentClient", "AgentSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Test support and tests
-        .executableTarget(name: "fixture-servers", dependencies: ["AgentTestSupport"]),
+        .executableTarget(
+            name: "fixture-servers",
+            dependencies: ["AgentTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "agent-benchmarks",
             dependencies: [

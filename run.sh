@@ -18,7 +18,7 @@ Usage: ./run.sh [COMMAND]
   --build     Build (or rebuild) the agent and claude images.
   --stop      Stop and remove the containers (Claude's login and settings are kept).
   --shell     Open a shell in the claude container.
-  --logs      Follow the command agent's log and audit lines.
+  --logs      Follow the command agent's log, audit lines shown readably (--logs --json: raw JSON).
   --status    Show the containers, agent-status and what the workspace guard quarantined.
   --quarantine  Show only what the workspace guard quarantined (no containers needed).
   --restore ID  Put one quarantined item back after you have reviewed it (the session must
@@ -29,6 +29,11 @@ Usage: ./run.sh [COMMAND]
   --help      Show this help.
 
 Settings come from the environment and from .env beside this script (see .env.example).
+Secrets go to the command agent only:
+  GitHub token      GITHUB_TOKEN=... (environment or .env)
+  Anthropic key     the file ~/.anthropic_key, or ANTHROPIC_API_KEY_FILE=path, or ANTHROPIC_API_KEY=...
+  Claude login      CLAUDE_CODE_OAUTH_TOKEN=... (from `claude setup-token`), or CLAUDE_CODE_OAUTH_TOKEN_FILE=path
+  none of the two   Claude Code asks you to log in; the login is kept in the claude-home volume
 TXT
 }
 
@@ -71,13 +76,59 @@ TXT
     for extra in ${COMPOSE_EXTRA_FILES:-}; do COMPOSE+=(-f "$extra"); done
 }
 
+# Picks the Anthropic credential the agent will hold (at most one source) and tells compose how to
+# pass it: a file becomes the secret `anthropic_credential`, mounted into the agent only.
+choose_anthropic_credential() {
+    local sources=() key
+    ANTHROPIC_API_KEY_FILE=${ANTHROPIC_API_KEY_FILE:-${ANTHROPIC_KEY_FILE:-}}
+    for key in ANTHROPIC_API_KEY ANTHROPIC_API_KEY_FILE CLAUDE_CODE_OAUTH_TOKEN CLAUDE_CODE_OAUTH_TOKEN_FILE; do
+        [ -z "${!key:-}" ] || sources+=("$key")
+    done
+    if [ ${#sources[@]} -eq 0 ] && [ -e "$HOME/.anthropic_key" ]; then
+        ANTHROPIC_API_KEY_FILE=$HOME/.anthropic_key
+        sources=(ANTHROPIC_API_KEY_FILE)
+    fi
+    ANTHROPIC_CREDENTIAL_FILE=/dev/null AGENT_ANTHROPIC_API_KEY_FILE= AGENT_CLAUDE_CODE_OAUTH_TOKEN_FILE=
+    if [ ${#sources[@]} -gt 1 ]; then
+        problems+=("set only one Anthropic credential, not ${sources[*]}")
+    elif [ ${#sources[@]} -eq 0 ]; then
+        say "no Anthropic credential for the agent (~/.anthropic_key, ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN): Claude Code will ask you to log in, and keeps the login in the claude-home volume"
+    elif [[ "${sources[0]}" == *_FILE ]]; then
+        ANTHROPIC_CREDENTIAL_FILE=${!sources[0]}
+        if [ ! -f "$ANTHROPIC_CREDENTIAL_FILE" ] || [ ! -r "$ANTHROPIC_CREDENTIAL_FILE" ]; then
+            problems+=("${sources[0]}: $ANTHROPIC_CREDENTIAL_FILE is not a readable file")
+        else
+            ANTHROPIC_CREDENTIAL_FILE=$(cd "$(dirname "$ANTHROPIC_CREDENTIAL_FILE")" && pwd)/$(basename "$ANTHROPIC_CREDENTIAL_FILE")
+            secret_files+=("$ANTHROPIC_CREDENTIAL_FILE")
+        fi
+        if [ "${sources[0]}" = ANTHROPIC_API_KEY_FILE ]; then
+            AGENT_ANTHROPIC_API_KEY_FILE=/run/secrets/anthropic_credential
+        else
+            AGENT_CLAUDE_CODE_OAUTH_TOKEN_FILE=/run/secrets/anthropic_credential
+        fi
+    fi
+    # The agent reads the file through the secret, never through these host paths.
+    unset ANTHROPIC_API_KEY_FILE ANTHROPIC_KEY_FILE CLAUDE_CODE_OAUTH_TOKEN_FILE
+    export ANTHROPIC_CREDENTIAL_FILE AGENT_ANTHROPIC_API_KEY_FILE AGENT_CLAUDE_CODE_OAUTH_TOKEN_FILE
+}
+
+# Whether PATH (a file that exists) lies inside DIRECTORY, links resolved.
+is_inside() {
+    local file directory
+    file=$(realpath -e -- "$1" 2>/dev/null) || return 1
+    directory=$(realpath -e -- "$2" 2>/dev/null) || return 1
+    [ "$directory" = / ] || [[ "$file" == "$directory"/* ]]
+}
+
 # One line per problem with the settings; nothing is started when there is one.
 validate_settings() {
-    local problems=() key value
+    local problems=() secret_files=() key value file
+    [ ! -f "$ROOT/.env" ] || secret_files+=("$ROOT/.env")
     if [ -n "${GITHUB_APP_ID:-}" ]; then
         [ -z "${GITHUB_TOKEN:-}" ] || problems+=("GITHUB_TOKEN and GITHUB_APP_ID are both set: keep one (a token, or a GitHub App)")
         [[ "$GITHUB_APP_ID" =~ ^[0-9]+$ ]] || problems+=("GITHUB_APP_ID must be the App's id (a number), not '$GITHUB_APP_ID'")
         [ -r "${GITHUB_APP_PRIVATE_KEY_FILE:-}" ] || problems+=("GITHUB_APP_ID needs GITHUB_APP_PRIVATE_KEY_FILE, the App's private key (PEM) file")
+        [ ! -f "${GITHUB_APP_PRIVATE_KEY_FILE:-}" ] || secret_files+=("$GITHUB_APP_PRIVATE_KEY_FILE")
     elif [ -n "${GITHUB_APP_PRIVATE_KEY_FILE:-}${GITHUB_APP_INSTALLATION_ID:-}" ]; then
         problems+=("GITHUB_APP_PRIVATE_KEY_FILE and GITHUB_APP_INSTALLATION_ID need GITHUB_APP_ID too")
     elif [ -z "${GITHUB_TOKEN:-}" ]; then
@@ -104,19 +155,22 @@ validate_settings() {
         value=${!key:-}
         [[ -z "$value" || "$value" =~ ^(true|false|TRUE|FALSE|True|False|1|0|yes|no|own|OWN|Own)$ ]] || problems+=("$key must be true, false or own, not '$value'")
     done
-    ANTHROPIC_KEY_FILE=${ANTHROPIC_KEY_FILE:-$HOME/.anthropic_key}
-    if [ -e "$ANTHROPIC_KEY_FILE" ] && [ ! -r "$ANTHROPIC_KEY_FILE" ]; then
-        problems+=("$ANTHROPIC_KEY_FILE exists but cannot be read")
-    elif [ ! -e "$ANTHROPIC_KEY_FILE" ]; then
-        say "no $ANTHROPIC_KEY_FILE: Claude Code will ask you to log in (the login is kept between runs)"
-        ANTHROPIC_KEY_FILE=/dev/null
+    choose_anthropic_credential
+    if [ ! -d "$PROJECT_DIR" ]; then
+        problems+=("PROJECT_DIR $PROJECT_DIR is not a directory")
+    else
+        # The project is mounted into the claude container: it must not hold the secrets this run reads.
+        for file in "${secret_files[@]}"; do
+            if is_inside "$file" "$PROJECT_DIR"; then
+                problems+=("will not mount $PROJECT_DIR into the claude container: it contains $file, which holds secrets (run ./run.sh from your project's directory, or set PROJECT_DIR)")
+                break
+            fi
+        done
     fi
-    [ -d "$PROJECT_DIR" ] || problems+=("PROJECT_DIR $PROJECT_DIR is not a directory")
     if [ ${#problems[@]} -gt 0 ]; then
         printf 'run.sh: %s\n' "${problems[@]}" >&2
         exit 1
     fi
-    export ANTHROPIC_KEY_FILE
 }
 
 prepare() {
@@ -128,45 +182,119 @@ prepare() {
     export CLAUDE_UID=${CLAUDE_UID:-$(id -u)} CLAUDE_GID=${CLAUDE_GID:-$(id -g)}
     # Root's files in the workspace would be root's in the container too; use the default user then.
     [ "$CLAUDE_UID" != 0 ] || export CLAUDE_UID=1000 CLAUDE_GID=1000
-    find_compose
+}
+
+# BINARIES=prebuilt: the Swift products built on this machine, stripped, into .container-bin/
+# (the images hold no Swift toolchain). By default a release build in .build-static/ with the Swift
+# runtime linked in (the benchmarks build the same way into the same folder).
+# PREBUILT_CONFIGURATION=debug takes the debug build `swift build` (and the tests) made in .build/
+# as it is, with the Swift runtime libraries it loads in .container-bin/lib/ (the images put them
+# beside the binaries, where the binaries look): no second compile, and no relink with other flags
+# (a static relink there would recompile what changed for the static runtime, which a later
+# `swift build` could no longer link). The end-to-end test's way: seconds instead of minutes.
+compile_products_here() {
+    local configuration=${PREBUILT_CONFIGURATION:-release} build product bin
+    case "$configuration" in
+        release) build=(swift build -c release --static-swift-stdlib --scratch-path "$ROOT/.build-static") ;;
+        debug) build=(swift build) ;;
+        *) die "PREBUILT_CONFIGURATION must be release or debug, not '$configuration'" ;;
+    esac
+    say "the Swift binaries, built on this machine ($configuration, BINARIES=prebuilt)"
+    if [ "$configuration" = debug ]; then
+        "${build[@]}" >&2  # every product at once: nothing to do after the tests' build
+    else
+        for product in command-agent agent-status git-remote-agent; do "${build[@]}" --product "$product" >&2; done
+    fi
+    bin=$("${build[@]}" --show-bin-path)
+    rm -rf "$ROOT/.container-bin"
+    mkdir -p "$ROOT/.container-bin/lib"
+    for product in command-agent agent-status git-remote-agent; do
+        strip -o "$ROOT/.container-bin/$product" "$bin/$product"
+    done
+    [ "$configuration" = release ] || copy_swift_runtime "$bin"
+}
+
+# The Swift runtime's shared libraries (the toolchain's lib/swift/linux) that the products in BIN
+# load, into .container-bin/lib/.
+copy_swift_runtime() {
+    local product library
+    for product in command-agent agent-status git-remote-agent; do ldd "$1/$product"; done |
+        awk '$2 == "=>" && $3 ~ /\/lib\/swift\/linux\// { print $3 }' | sort -u |
+        while read -r library; do cp -L "$library" "$ROOT/.container-bin/lib/"; done
+    [ -n "$(ls "$ROOT/.container-bin/lib")" ] || die "found no Swift runtime library in what the debug binaries load (ldd)"
 }
 
 build_images() {
-    if [ "${BINARIES:-build}" = prebuilt ]; then
-        say "building the Swift binaries on this machine (BINARIES=prebuilt)"
-        swift build -c release --static-swift-stdlib >&2
-        mkdir -p "$ROOT/.container-bin"
-        cp "$(swift build -c release --show-bin-path)"/{command-agent,agent-status,git-remote-agent} "$ROOT/.container-bin/"
-    fi
-    "${COMPOSE[@]}" build
+    [ "${BINARIES:-build}" != prebuilt ] || compile_products_here
+    # One Containerfile, two targets: the second build takes the compiled products from the cache.
+    "${COMPOSE[@]}" build agent
+    "${COMPOSE[@]}" build claude
 }
 
 images_exist() {
     "$ENGINE" image inspect localhost/claude-code-agent:latest localhost/claude-code-claude:latest >/dev/null 2>&1
 }
 
+# Asks the agent for its state from the claude side, as Claude Code will reach it (the agent's
+# image holds no status client); --wait gives a just-started agent time to listen.
+agent_status() {
+    "${COMPOSE[@]}" run --rm --no-deps -T --entrypoint agent-status claude "$@"
+}
+
+# Leaves the agent's status (JSON) in AGENT_STATUS_JSON.
 wait_for_agent() {
-    local tries=0
-    until "${COMPOSE[@]}" exec -T agent agent-status --timeout 2 >/dev/null 2>&1; do
-        tries=$((tries + 1))
-        if [ $tries -gt 60 ]; then
-            "${COMPOSE[@]}" logs agent >&2 || true
-            die "the command agent did not become healthy (its log is above)"
-        fi
-        sleep 0.5
-    done
+    AGENT_STATUS_JSON=$(agent_status --wait 30 --timeout 2 --json 2>/dev/null) && return 0
+    "${COMPOSE[@]}" logs agent >&2 || true
+    die "the command agent did not become healthy (its log is above)"
 }
 
 start_claude() {
     validate_settings
+    find_compose
     images_exist || build_images
-    "${COMPOSE[@]}" up -d agent
+    forget_socket_volume
+    "${COMPOSE[@]}" up -d agent >/dev/null
     wait_for_agent
     # ALLOWED_REPOS defaults to the workspace's GitHub remotes; without any, every write is refused.
-    if "${COMPOSE[@]}" exec -T agent agent-status --json 2>/dev/null | grep -q '"reach_allowed_repos":\[\]'; then
+    if grep -q '"reach_allowed_repos":\[\]' <<<"$AGENT_STATUS_JSON"; then
         say "no GitHub remote in $PROJECT_DIR and no ALLOWED_REPOS: git push and gh writes are refused until ALLOWED_REPOS is set"
     fi
     "${COMPOSE[@]}" run --rm claude "$@"
+}
+
+# The agent's log: audit lines made readable by agent-status (from the claude image: this machine
+# may have no Swift), or raw with --json.
+show_logs() {
+    local container
+    container=$("$ENGINE" ps -a -q --filter "label=com.docker.compose.project=${COMPOSE_PROJECT_NAME:-claude-code}" \
+        --filter label=com.docker.compose.service=agent | head -n 1)
+    [ -n "$container" ] || die "no agent container (start it with ./run.sh)"
+    if [ "${1:-}" = --json ]; then
+        exec "$ENGINE" logs -f "$container"
+    fi
+    "$ENGINE" logs -f "$container" 2>&1 | "$ENGINE" run --rm -i --network none --read-only --cap-drop ALL \
+        --security-opt no-new-privileges --entrypoint agent-status localhost/claude-code-claude:latest --format-log
+}
+
+# Stops and removes every container of the project: the sessions `compose run` started are not
+# the service's own container, so `down` alone would leave them (and the agent they require).
+stop_all() {
+    local sessions
+    sessions=$("$ENGINE" ps -a -q --filter "label=com.docker.compose.project=${COMPOSE_PROJECT_NAME:-claude-code}" \
+        --filter label=com.docker.compose.service=claude)
+    # shellcheck disable=SC2086 # one id per word
+    [ -z "$sessions" ] || "$ENGINE" rm -f $sessions >/dev/null
+    "${COMPOSE[@]}" down
+    forget_socket_volume
+}
+
+# The socket volume holds only sockets; made afresh, it takes its owner and mode from the agent
+# image (a volume an older image made may have others; the agent refuses those). Kept while an
+# agent runs.
+forget_socket_volume() {
+    local project=${COMPOSE_PROJECT_NAME:-claude-code}
+    [ -n "$("$ENGINE" ps -q --filter "label=com.docker.compose.project=$project" --filter label=com.docker.compose.service=agent)" ] ||
+        "$ENGINE" volume rm -f "${project}_agent-run" >/dev/null 2>&1 || true
 }
 
 run_tests() {
@@ -234,7 +362,7 @@ quarantine_quiet_containers() {
     local name=${COMPOSE_PROJECT_NAME:-claude-code} service ids
     for service in claude agent; do
         ids=$({ "$ENGINE" ps -q --filter "label=com.docker.compose.project=$name" --filter "label=com.docker.compose.service=$service"
-            "$ENGINE" ps -q --filter "label=io.podman.compose.project=$name" --filter "label=com.docker.compose.service=$service"; } 2>/dev/null | sort -u)
+            "$ENGINE" ps -q --filter "label=io.podman.compose.project=$name" --filter "label=com.docker.compose.service=$service"; } 2>/dev/null | sort -u) || true
         [ -n "$ids" ] || continue
         [ "$service" = agent ] || die "a Claude session is running: end it before restoring anything"
         say "stopping the agent, which would quarantine the item again (the next ./run.sh starts it with the item in its baseline)"
@@ -292,11 +420,11 @@ restore_quarantined() {
 
 case "${1:-}" in
     "") prepare; trap show_quarantine EXIT; start_claude ;;
-    --build) prepare; build_images ;;
-    --stop) prepare; "${COMPOSE[@]}" down ;;
-    --shell) prepare; validate_settings; "${COMPOSE[@]}" up -d agent; wait_for_agent; "${COMPOSE[@]}" run --rm claude bash ;;
-    --logs) prepare; "${COMPOSE[@]}" logs -f agent ;;
-    --status) prepare; "${COMPOSE[@]}" ps; "${COMPOSE[@]}" exec -T agent agent-status || true; show_quarantine ;;
+    --build) prepare; find_compose; build_images ;;
+    --stop) prepare; find_compose; stop_all ;;
+    --shell) prepare; validate_settings; find_compose; forget_socket_volume; "${COMPOSE[@]}" up -d agent >/dev/null; wait_for_agent; "${COMPOSE[@]}" run --rm claude bash ;;
+    --logs) prepare; find_compose; show_logs "${2:-}" ;;
+    --status) prepare; find_compose; "${COMPOSE[@]}" ps; agent_status || true; show_quarantine ;;
     --quarantine) load_env_file "$ROOT/.env"; show_quarantine ;;
     --restore) load_env_file "$ROOT/.env"; restore_quarantined "${2:-}" ;;
     --test) run_tests ;;

@@ -163,9 +163,11 @@ struct GraphQLPolicy {
             }
             return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in api.ref(pull.head, .update, forced: rebases) }
         case "revertPullRequest":
-            // GitHub names the new branch revert-<number>-<head>.
+            // GitHub names the new branch revert-<number>-<head> and opens the revert into the
+            // reverted pull request's base, which PR_BASE_BRANCHES must allow.
             return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in
-                api.ref("revert-\(pull.number)-\(pull.head)", .create)
+                PullRequestRules(reach: api.reach).base(.value(pull.base), isRequired: true, shown: "GraphQL mutation '\(name)'")
+                    ?? api.ref("revert-\(pull.number)-\(pull.head)", .create)
             }
         case "createLinkedBranch":
             guard case .value(let branch) = Optional(input).stringField("name") else { return missing(name, "input.name (GitHub would choose one)") }

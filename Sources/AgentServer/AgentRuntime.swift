@@ -73,7 +73,7 @@ public enum AgentRuntime {
 
         let audit = try StartupChecks.prepare(configuration, redactor: redactor, logger: logger)
         let ledger = try ReachStartup.ledger(configuration)
-        ReachStartup.settleRepositories(&configuration, audit: audit, logger: logger)
+        try ReachStartup.settleRepositories(&configuration, audit: audit, logger: logger)
         do { try LibGit2.bootstrap(caFile: configuration.caFile) } catch {
             throw StartupError(description: "AGENT_CA_FILE: \(error)")
         }
@@ -89,12 +89,13 @@ public enum AgentRuntime {
         // libgit2 blocks: it gets threads of its own (large stacks), never the event loops'.
         let gitThreads = BlockingWorkThreads(
             stackSize: GitLimits.threadStackSize, maximumActive: GitLimits.maximumActiveOperations, maximumThreads: GitLimits.maximumThreads)
+        let temporaryDirectory = ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let leftovers = ViewRepository.removeLeftovers(in: temporaryDirectory)
+        if leftovers > 0 { logger.info("removed \(leftovers) private views left behind in \(temporaryDirectory) by an earlier run") }
         // The session's branches (created, and deleted with their tips): one ledger for every door.
         let git = GitService(
-            configuration: configuration, credential: credential, threads: gitThreads, audit: audit,
-            temporaryDirectory: ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp",
-            ledger: ledger,
-            heldSecrets: heldSecrets
+            configuration: configuration, credential: credential, threads: gitThreads, audit: audit, temporaryDirectory: temporaryDirectory,
+            ledger: ledger, heldSecrets: heldSecrets
         )
         let listener = FrameListener.make(
             path: configuration.gitSocketPath,

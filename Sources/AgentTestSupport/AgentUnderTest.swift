@@ -86,10 +86,16 @@ public final class AgentUnderTest: @unchecked Sendable {
     }
 
     /// Runs `agent-status` against this agent.
-    public func status(_ arguments: [String] = [], environment extra: [String: String] = [:], launcher: [String] = []) async throws -> ProgramResult {
+    /// - Parameters:
+    ///   - launcher: a command that runs it (`setpriv …` to run it as another user).
+    ///   - program: the `agent-status` to run (a `ProductCopy` for another user).
+    public func status(
+        _ arguments: [String] = [], environment extra: [String: String] = [:], launcher: [String] = [],
+        program: String = BuiltProducts.path("agent-status")
+    ) async throws -> ProgramResult {
         var environment = ["PATH": "/usr/bin:/bin", "AGENT_SOCKET_DIR": socketDirectory]
         environment.merge(extra) { $1 }
-        let command = launcher + [BuiltProducts.path("agent-status")] + arguments
+        let command = launcher + [program] + arguments
         return try await ChildProcess.run(command[0], Array(command.dropFirst()), environment: environment, outputDirectory: directory.path)
     }
 

@@ -55,10 +55,11 @@ public final class FixtureGitHubServer: Sendable {
     /// - Parameters:
     ///   - tls: serve https with the fixture certificate for `localhost` (Fixtures/tls).
     ///   - app: play this GitHub App (installation tokens instead of the canary PAT).
-    public init(tls: Bool = false, app: FixtureGitHubApp? = nil) async throws {
+    ///   - recordingTo: a file that gets one JSON line per request (`RecordedHTTPRequest`).
+    public init(tls: Bool = false, app: FixtureGitHubApp? = nil, recordingTo path: String? = nil) async throws {
         struct Routes: Decodable { let routes: [Route] }
         let routes = try JSONDecoder().decode(Routes.self, from: FixturePaths.data("github-api/routes.json")).routes
-        let recorder = Recorder()
+        let recorder = Recorder(file: try path.map { try RequestRecorder(file: $0) })
         let context: NIOSSLContext? =
             tls
             ? try NIOSSLContext(
@@ -90,6 +91,9 @@ public final class FixtureGitHubServer: Sendable {
     public func shutdown() async {
         try? await channel.close()
     }
+
+    /// The operation a GraphQL request body names (`operationName`, or its first named operation).
+    public static func operationName(_ body: Data) -> String? { FixtureHandler.operationName(body) }
 }
 
 /// The requests received so far, shared by the connections' handlers.
@@ -99,6 +103,12 @@ final class Recorder: Sendable {
     let closedConnections = Mutex(0)
     /// Streams held open by `/v1/fixture/held-stream` until `/fixture/release`.
     let heldStreams = Mutex<[@Sendable () -> Void]>([])
+    /// Where requests are also written, for a test in another process.
+    let file: RequestRecorder?
+
+    init(file: RequestRecorder? = nil) {
+        self.file = file
+    }
 }
 
 final class FixtureHandler: ChannelInboundHandler {
@@ -136,6 +146,7 @@ final class FixtureHandler: ChannelInboundHandler {
                 bodyByteCount: bodyCount, bodyPrefix: bodyPrefix
             )
             recorder.requests.withLock { $0.append(request) }
+            _ = recorder.file?.record(RecordedHTTPRequest(method: request.method, uri: request.uri, headers: request.headers, body: bodyPrefix))
             respond(context: context, to: head)
         }
     }

@@ -38,3 +38,20 @@ public enum BuiltProducts {
         directory.appendingPathComponent(name).path
     }
 }
+
+/// A copy of a built product in a fresh directory under `/tmp` that every uid can enter.
+///
+/// A test that runs a product as another user (`setpriv --reuid=65534`) cannot count on that
+/// user reaching the build folder: a checkout may lie in a directory only its owner can enter
+/// (a clone under `/root`, a `mktemp -d` folder).
+public final class ProductCopy: Sendable {
+    public let path: String
+    private let directory: TemporaryDirectory
+
+    public init(_ name: String) throws {
+        directory = try TemporaryDirectory(prefix: "product", mode: 0o755)
+        path = directory.sub(name)
+        try FileManager.default.copyItem(atPath: BuiltProducts.path(name), toPath: path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+    }
+}

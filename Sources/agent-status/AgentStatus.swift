@@ -5,7 +5,7 @@ import FoundationEssentials
 
 /// Prints the agent's state; exit 0 when it answers and holds a token, 1 otherwise.
 @main
-struct AgentStatus: ParsableCommand {
+struct AgentStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent-status",
         abstract: "Shows whether the command agent is running and what it enforces.",
@@ -21,12 +21,21 @@ struct AgentStatus: ParsableCommand {
     @Option(help: "Seconds to wait for the agent.")
     var timeout: Int = 10
 
-    func run() throws {
+    @Option(help: "Seconds to keep trying while the agent cannot be reached yet (for a script that has just started it).")
+    var wait: Int = 0
+
+    @Flag(help: "Print only which Anthropic credential the agent holds: api-key, oauth-token or none.")
+    var anthropicCredential = false
+
+    @Flag(help: "Read the agent's log on standard input and print it for a person (./run.sh --logs).")
+    var formatLog = false
+
+    func run() async throws {
+        if formatLog { return LogPrinter.printStandardInput() }
         let path = AgentEndpoint.gitSocketPath(override: socketDirectory)
         let reply: Frame
         do {
-            let connection = try AgentConnection(socketPath: path, connectTimeout: .seconds(timeout))
-            reply = try connection.send(Frame(["operation": "status"]), replyTimeout: .seconds(timeout))
+            reply = try await askForStatus(at: path)
         } catch {
             StatusReport.fail(error.description, json: json)
             throw ExitCode.failure
@@ -35,8 +44,23 @@ struct AgentStatus: ParsableCommand {
             StatusReport.fail("the command agent at \(path) refused: \(reply[Wire.Key.message] ?? "no reason given")", json: json)
             throw ExitCode.failure
         }
+        if anthropicCredential { return print(reply[AnthropicCredentialKind.statusKey] ?? "none") }
         let report = StatusReport(reply: reply, socketPath: path)
         print(json ? report.json() : report.text())
         if !report.isHealthy { throw ExitCode.failure }
+    }
+
+    /// The agent's status reply; with `--wait`, retried until the agent answers or the time is up.
+    private func askForStatus(at path: String) async throws(AgentClientError) -> Frame {
+        let deadline = ContinuousClock.now + .seconds(wait)
+        while true {
+            do {
+                let connection = try AgentConnection(socketPath: path, connectTimeout: .seconds(timeout))
+                return try connection.send(Frame(["operation": "status"]), replyTimeout: .seconds(timeout))
+            } catch {
+                guard ContinuousClock.now < deadline else { throw error }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 }

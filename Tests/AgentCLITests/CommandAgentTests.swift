@@ -63,7 +63,9 @@ struct CommandAgentTests {
     @Test(.enabled(if: isRoot, "needs root to run a client as another uid"))
     func clientRunningAsAnotherUserIsRefused() async throws {
         let agent = try await AgentUnderTest()  // allows only its own uid (0)
-        let result = try await agent.status(launcher: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
+        // uid 65534 may not reach the build folder (a checkout under /root): run a copy.
+        let status = try ProductCopy("agent-status")
+        let result = try await agent.status(launcher: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], program: status.path)
         #expect(result.status == 1)
         #expect(result.stderr.contains("uid 65534 is not allowed to use this agent (AGENT_ALLOWED_UIDS)"), "\(result.output)")
         #expect(agent.auditLog.contains(#""peer_uid":65534"#))
@@ -203,9 +205,11 @@ struct CommandAgentTests {
     func failedMlockIsOneWarning() async throws {
         let directory = try TemporaryDirectory(mode: 0o777)
         let state = try TemporaryDirectory(mode: 0o777)
+        // uid 65534 may not reach the build folder (a checkout under /root): run a copy.
+        let commandAgent = try ProductCopy("command-agent")
         let agent = try ChildProcess(
             "/usr/bin/setpriv",
-            ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/prlimit", "--memlock=0:0", BuiltProducts.path("command-agent")],
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/prlimit", "--memlock=0:0", commandAgent.path],
             environment: [
                 "GITHUB_TOKEN": Self.canary, "AGENT_SOCKET_DIR": directory.sub("run"), "AGENT_WORKSPACE": directory.path,
                 "AGENT_AUDIT_LOG": "-", "AGENT_STATE_DIR": state.sub("state"),

@@ -1,18 +1,34 @@
 #!/usr/bin/env bash
-# End-to-end test with real containers: builds both images (the claude image without the Claude
-# CLI, the Swift binaries built on this machine), starts them with compose as run.sh does, and from
-# inside the claude container checks the network, the token, git, gh, agent-status and egress;
-# then `./run.sh --stop` must leave no container running.
+# End-to-end test with real containers and the real Claude Code CLI. Builds both images once
+# (the Swift binaries compiled on this machine, the CLI from its pinned wheel), starts them with
+# ./run.sh as a person would, and checks from inside the claude container: the network, the
+# secrets (GitHub token and Anthropic key: in no environment, file, transcript, log or inspect
+# output), git, gh, egress, a `claude -p` session whose tool calls clone, commit, push and open a
+# pull request, the agent's restart, then the interactive CLI under tmux (interactive.sh).
+# Everything runs against fixtures on this machine's loopback; the claude container has no network.
+#   env: SHARED_DIR (for ci/container-host.sh), KEEP_E2E=1 keeps the containers and work folder
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
+E2E=$ROOT/Tests/EndToEnd
 SHARED=${SHARED_DIR:-$ROOT/../shared}
+ARTIFACTS=$E2E/artifacts
 CANARY=ghp_CANARY0123456789abcdefCANARYtokenXYZ
+ANTHROPIC_CANARY=sk-ant-api03-CANARYanthropicKEY0123456789abcdefXYZ
+OAUTH_CANARY=sk-ant-oat01-CANARYoauthTOKEN0123456789abcdefXYZ
+PLACEHOLDER=placeholder-the-agent-adds-the-real-credential
 failures=0
+started=$(date +%s)
 say() { printf 'e2e: %s\n' "$*" >&2; }
 check() {  # check NAME COMMAND...: runs the command, reports ok or FAILED
     local name=$1; shift
-    if "$@" >/tmp/e2e-check.out 2>&1; then say "ok: $name"; else say "FAILED: $name"; sed 's/^/    /' /tmp/e2e-check.out >&2; failures=$((failures + 1)); fi
+    if "$@" >"$work/check.out" 2>&1; then say "ok: $name"; else say "FAILED: $name"; sed 's/^/    /' "$work/check.out" >&2; failures=$((failures + 1)); fi
+}
+# Polls until COMMAND succeeds (readiness, bounded by TRIES × 0.2 s); returns its status.
+wait_for() {
+    local tries=$1; shift
+    for _ in $(seq 1 "$tries"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    "$@"
 }
 
 if [ "$(id -u)" = 0 ]; then
@@ -20,69 +36,123 @@ if [ "$(id -u)" = 0 ]; then
 else
     BASE_IMAGE=${BASE_IMAGE:-docker.io/library/debian:bookworm-slim}
 fi
-export BASE_IMAGE BINARIES=prebuilt INSTALL_CLAUDE=false
-export COMPOSE_PROJECT_NAME=claude-code-e2e COMPOSE_EXTRA_FILES=$ROOT/Tests/EndToEnd/compose.e2e.yml
+# The images take the debug build the tests already made (with the Swift runtime beside it),
+# not a second, release compile of the same sources.
+export BASE_IMAGE BINARIES=prebuilt PREBUILT_CONFIGURATION=debug INSTALL_CLAUDE=true
+export COMPOSE_PROJECT_NAME=claude-code-e2e
+export COMPOSE_EXTRA_FILES="$E2E/compose.e2e.yml $E2E/compose.e2e-idle.yml"
+project_label=label=io.podman.compose.project=$COMPOSE_PROJECT_NAME
+container_of() { podman ps --filter "$project_label" --filter "label=com.docker.compose.service=$1" --format '{{.Names}}' | head -n 1; }
+# The claude session run.sh started (not one of its short-lived agent-status checks).
+session_container() {
+    podman ps --filter "$project_label" --filter label=com.docker.compose.service=claude --format '{{.Names}} {{.Command}}' \
+        | awk '/sleep infinity/ { print $1; exit }'
+}
 
 work=$(mktemp -d /tmp/claude-e2e.XXXXXX)
-fixture_pid=
+# The person's terminal (interactive.sh): a tmux server of this run's own, which another test
+# running on the machine at the same time neither sees nor stops.
+TMUX_SERVER=claude-e2e-$$
+fixture_pid= run_pid=
 cleanup() {
+    [ "${KEEP_E2E:-}" = 1 ] && { say "kept: $work and the containers"; return; }
+    # run.sh first: a session it has yet to start would bring the agent back up.
+    [ -z "$run_pid" ] || { kill -- -"$run_pid" 2>/dev/null; wait "$run_pid" 2>/dev/null; } || true
     ./run.sh --stop >/dev/null 2>&1 || true
-    podman volume rm -f claude-code-e2e_agent-run claude-code-e2e_claude-home >/dev/null 2>&1 || true
+    tmux -L "$TMUX_SERVER" kill-server 2>/dev/null || true
+    podman volume rm -f "${COMPOSE_PROJECT_NAME}_agent-run" "${COMPOSE_PROJECT_NAME}_agent-state" "${COMPOSE_PROJECT_NAME}_claude-home" >/dev/null 2>&1 || true
     [ -z "$fixture_pid" ] || kill -- -"$fixture_pid" 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT
+rm -rf "$ARTIFACTS" && mkdir -p "$ARTIFACTS"
 
-say "fixture servers (git over smart HTTP demanding the token, and the GitHub API)"
+say "fixture servers (git over smart HTTP demanding the token, the GitHub API, the Messages API)"
 swift build --product fixture-servers >&2
-setsid "$(swift build --show-bin-path)/fixture-servers" >"$work/ports" 2>"$work/fixtures.err" &
+FIXTURES=$(swift build --show-bin-path)/fixture-servers
+mkdir -p "$work/records"
+setsid "$FIXTURES" serve --record-directory "$work/records" >"$work/ports" 2>"$work/fixtures.err" &
 fixture_pid=$!
-for _ in $(seq 1 300); do grep -q api= "$work/ports" 2>/dev/null && break; sleep 0.1; done
-read -r git_part api_part <"$work/ports" || { cat "$work/fixtures.err" >&2; exit 1; }
-GIT_PORT=${git_part#git=}
-API_PORT=${api_part#api=}
+wait_for 300 grep -q anthropic= "$work/ports" || { cat "$work/fixtures.err" >&2; exit 1; }
+read -r git_part api_part anthropic_part <"$work/ports"
+GIT_PORT=${git_part#git=} API_PORT=${api_part#api=} ANTHROPIC_PORT=${anthropic_part#anthropic=}
 
+# The project and the key file belong to the container's user, as a person's own files would.
 mkdir -p "$work/project"
-chmod 0777 "$work/project"
-export PROJECT_DIR=$work/project GITHUB_TOKEN=$CANARY
-export GITHUB_URL=http://127.0.0.1:$GIT_PORT GITHUB_API_URL=http://127.0.0.1:$API_PORT
-export EGRESS_ALLOWED_HOSTS="[\"127.0.0.1:$API_PORT\"]" ANTHROPIC_KEY_FILE=/dev/null
-export ALLOWED_BRANCH_PATTERNS='["claude/**"]'
+printf '%s\n' "$ANTHROPIC_CANARY" >"$work/anthropic_key"
+chmod 0600 "$work/anthropic_key"
+chown 1000:1000 "$work/project" "$work/anthropic_key" 2>/dev/null || chmod 0644 "$work/anthropic_key"
+export PROJECT_DIR=$work/project GITHUB_TOKEN=$CANARY ANTHROPIC_API_KEY_FILE=$work/anthropic_key
+export GITHUB_URL=http://127.0.0.1:$GIT_PORT GITHUB_API_URL=http://127.0.0.1:$API_PORT ANTHROPIC_API_URL=http://127.0.0.1:$ANTHROPIC_PORT
+export EGRESS_ALLOWED_HOSTS="[\"127.0.0.1:$API_PORT\"]" ALLOWED_BRANCH_PATTERNS='["claude/**"]'
+# The project is empty when the agent starts (the session clones into it): name the repository
+# the token may write to, since the default (the workspace's GitHub remotes) would be none.
+export ALLOWED_REPOS='["o/app"]'
+upstream_ref() {  # the fixture server's value of a ref of o/app, read without the agent
+    GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null HOME=$work git ls-remote \
+        "http://x-access-token:$CANARY@127.0.0.1:$GIT_PORT/o/app.git" "$1" | cut -f1
+}
+main_before=$(upstream_ref refs/heads/main)
 
-say "building the images"
-./run.sh --build >"$work/build.log" 2>&1 || { tail -50 "$work/build.log" >&2; exit 1; }
-podman-compose -p "$COMPOSE_PROJECT_NAME" -f compose.yml -f "$COMPOSE_EXTRA_FILES" up -d >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; exit 1; }
-agent=$(podman ps --filter "label=io.podman.compose.project=$COMPOSE_PROJECT_NAME" --filter label=com.docker.compose.service=agent --format '{{.Names}}' | head -n 1)
-claude=$(podman ps --filter "label=io.podman.compose.project=$COMPOSE_PROJECT_NAME" --filter label=com.docker.compose.service=claude --format '{{.Names}}' | head -n 1)
-[ -n "$agent" ] && [ -n "$claude" ] || { podman ps -a >&2; podman logs "$agent" >&2 || true; exit 1; }
+# The CLI's wheel (180 MB) is downloaded once into a cache outside the checkout, with pip on this
+# machine (which trusts whatever TLS setup the machine has), and handed to the image build.
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/claude-code
+rm -f images/claude/wheels/*.whl
+if python3 -m pip --version >/dev/null 2>&1; then
+    say "the Claude Code CLI wheel, cached in $cache"
+    python3 -m pip download -q --no-deps --only-binary=:all: --require-hashes --disable-pip-version-check \
+        -r images/claude/claude-code.requirements -d "$cache" >&2
+    for wheel in "$cache"/claude_agent_sdk-"$(sed -n 's/^claude-agent-sdk==\([^ ]*\).*/\1/p' images/claude/claude-code.requirements)"-*"$(uname -m)".whl; do
+        ln -f "$wheel" images/claude/wheels/ 2>/dev/null || cp "$wheel" images/claude/wheels/
+    done
+else
+    say "no pip on this machine: the image build downloads the Claude Code CLI from PyPI itself"
+fi
+
+say "building the images (the Swift binaries: the debug build the tests made, as it is)"
+build_started=$(date +%s)
+./run.sh --build >"$ARTIFACTS/build.log" 2>&1 || { tail -50 "$ARTIFACTS/build.log" >&2; exit 1; }
+say "built in $(($(date +%s) - build_started)) s: agent $(podman image inspect --format '{{.Size}}' localhost/claude-code-agent:latest | numfmt --to=si)B, claude $(podman image inspect --format '{{.Size}}' localhost/claude-code-claude:latest | numfmt --to=si)B"
+
+say "starting ./run.sh (the claude container idles, so that the test can exec into it)"
+setsid ./run.sh </dev/null >"$work/run.log" 2>&1 &
+run_pid=$!
+claude_started() { [ -n "$(session_container)" ]; }
+wait_for 600 claude_started || { cat "$work/run.log" >&2; exit 1; }
+agent=$(container_of agent)
+claude=$(session_container)
 in_claude() { podman exec -w /workspace "$claude" sh -c "$1"; }
-for _ in $(seq 1 100); do in_claude 'agent-status --timeout 2' >/dev/null 2>&1 && break; sleep 0.2; done
+wait_for 100 in_claude 'agent-status --timeout 2' || true
 
-check "the claude container has only lo" sh -c "[ \"\$(podman exec $claude ip -o link | awk '{print \$2}')\" = 'lo:' ]"
-environments() { { podman exec -u 0 "$1" sh -c 'cat /proc/[0-9]*/environ 2>/dev/null' || true; } | tr '\0' '\n'; }
-environments "$claude" >"$work/claude.env"
-# The agent process itself, read from the host (processes started with `podman exec` inherit the
-# container's configured environment, so they cannot be the witness).
-tr '\0' '\n' <"/proc/$(podman inspect --format '{{.State.Pid}}' "$agent")/environ" >"$work/agent.env" || true
-check "the token is in no environment of the claude container" sh -c "grep -q '^GH_TOKEN=' $work/claude.env && ! grep -q $CANARY $work/claude.env"
-check "the token is in no file of the claude container" sh -c "! podman exec $claude grep -rqs --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev $CANARY /"
-check "the token is not in the claude container's inspect output" sh -c "! podman inspect $claude | grep -q $CANARY"
-check "the token is gone from the agent's own environment block" sh -c "grep -q '^AGENT_SOCKET_DIR=' $work/agent.env && ! grep -q $CANARY $work/agent.env"
-check "the agent handles SIGTERM as PID 1" sh -c "podman exec -u 0 $agent cat /proc/1/comm | grep -q command-agent"
-check "agent-status reports healthy" in_claude 'agent-status | grep -q ": healthy"'
-check "git clone through the agent" in_claude 'git clone -q https://github.com/o/app.git app && test -f app/README.md'
-check "git push origin HEAD:claude/x" in_claude 'cd app && git -c user.name=c -c user.email=c@e commit -q --allow-empty -m e2e && git push origin HEAD:claude/x'
-check "git push origin main is refused by the policy" sh -c "podman exec -w /workspace/app $claude git push origin main 2>&1 | grep -q \"branch 'main' is protected (BLOCKED_BRANCHES)\""
-check "the workspace guard: what the claude container writes into .git does not run on the host" Tests/EndToEnd/workspace-guard.sh "$claude" "$agent" "$work/project"
-check "gh api /user returns the fixture's answer" in_claude 'gh api /user | grep -q octocat-fixture'
-check "the egress relay reaches an allowed host" in_claude "curl -sS --noproxy '' -p -x http://127.0.0.1:3128 http://127.0.0.1:$API_PORT/user | grep -q octocat-fixture"
-check "the egress relay is refused for another host" sh -c "! podman exec $claude curl -sS -p -x http://127.0.0.1:3128 https://example.com/ && podman logs $agent 2>&1 | grep -q \"egress to 'example.com:443' refused\""
-check "the agent's root filesystem is read-only" sh -c "! podman exec $agent sh -c 'touch /probe' 2>/dev/null"
-check "the agent runs without capabilities beyond IPC_LOCK" sh -c "podman exec -u 0 $agent sh -c 'for p in /proc/[0-9]*; do [ \"\$(cat \$p/comm)\" = command-agent ] && grep CapEff \$p/status; done' | grep -Eq 'CapEff:.00000000000(04|00)000'"
+source "$E2E/checks-sandbox.sh"
+source "$E2E/checks-claude-cli.sh"
+
+say "the agent dies: compose's restart policy brings it back"
+agent_pid=$(podman inspect --format '{{.State.Pid}}' "$agent")
+kill -KILL "$agent_pid"
+restarted() { [ "$(podman inspect --format '{{.RestartCount}}' "$agent")" -ge 1 ] && in_claude 'agent-status --timeout 2 | grep -q ": healthy"'; }
+check "a killed agent is restarted and serves again" wait_for 150 restarted
+check "git works again after the restart" in_claude 'git ls-remote https://github.com/o/app.git refs/heads/main | grep -q refs/heads/main'
+
+say "./run.sh --logs: the audit lines for a person (the agent stopped, so that the log ends)"
+podman stop "$agent" >/dev/null
+./run.sh --logs >"$ARTIFACTS/agent-log.txt" 2>&1 </dev/null || true
+./run.sh --logs --json >"$ARTIFACTS/agent-log.jsonl" 2>&1 </dev/null || true
+check "--logs shows the refused push as time, decision, what and why" \
+    grep -Eq "^[0-9-]{10} [0-9:.]{12}Z  deny   git\.sock push o/app refs/heads/main .*— .*branch 'main' is protected \(BLOCKED_BRANCHES\)" "$ARTIFACTS/agent-log.txt"
+check "--logs --json shows the raw audit lines" grep -q '"socket":"git.sock","operation":"push","repository":"o/app"' "$ARTIFACTS/agent-log.jsonl"
+check "the agent's log holds neither canary" sh -c "! grep -qe '$CANARY' -e '$ANTHROPIC_CANARY' $ARTIFACTS/agent-log.jsonl"
 
 ./run.sh --stop >"$work/stop.log" 2>&1 || { cat "$work/stop.log" >&2; failures=$((failures + 1)); }
-check "./run.sh --stop leaves no container running" sh -c "[ -z \"\$(podman ps -q --filter label=io.podman.compose.project=$COMPOSE_PROJECT_NAME)\" ]"
+wait "$run_pid" 2>/dev/null || true
+run_pid=
+check "./run.sh --stop leaves no container" sh -c "[ -z \"\$(podman ps -a -q --filter $project_label)\" ]"
 
+source "$E2E/checks-oauth.sh"
+source "$E2E/interactive.sh"
+
+say "artifacts (screen, transcripts, fixture records) in $ARTIFACTS"
+say "took $(($(date +%s) - started)) s"
 if [ $failures -gt 0 ]; then
     say "$failures failed"
     exit 1

@@ -1,13 +1,13 @@
 #!/bin/sh
-# Starts the egress relay and gh's configuration, then runs the command (Claude Code by default).
+# Starts the relays to the agent and gh's configuration, then runs the command (Claude Code by
+# default). This container has no network: everything that leaves it goes through the agent.
 set -eu
 mkdir -p "$GH_CONFIG_DIR"
 cp /etc/gh/config.yml "$GH_CONFIG_DIR/config.yml"
-# This container has no network: Claude's own HTTPS goes to a relay on 127.0.0.1:3128 (HTTPS_PROXY),
-# which hands each connection to the agent's egress socket; the agent allows EGRESS_ALLOWED_HOSTS only.
+# Claude's other HTTPS (HTTPS_PROXY) goes to the agent's egress socket, which allows only
+# EGRESS_ALLOWED_HOSTS.
 socat TCP-LISTEN:3128,bind=127.0.0.1,fork,reuseaddr "UNIX-CONNECT:${AGENT_SOCKET_DIR}/egress.sock" 2>/dev/null &
-if [ -z "${ANTHROPIC_API_KEY:-}" ] && [ -s /run/secrets/anthropic_key ]; then
-    ANTHROPIC_API_KEY=$(cat /run/secrets/anthropic_key)
-    export ANTHROPIC_API_KEY
-fi
+# Claude's API requests (ANTHROPIC_BASE_URL, set by the `claude` launcher) go to the agent's
+# anthropic.sock, which puts the Anthropic credential on each of them.
+socat TCP-LISTEN:3129,bind=127.0.0.1,fork,reuseaddr "UNIX-CONNECT:${AGENT_SOCKET_DIR}/anthropic.sock" 2>/dev/null &
 exec "$@"

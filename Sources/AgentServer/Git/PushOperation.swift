@@ -40,7 +40,7 @@ struct PushOperation {
         control: OperationControl,
         onEvent: @escaping @Sendable (TransferEvent) -> Void
     ) throws(GitServiceError) -> Outcome {
-        let workspace = try opener.open(gitDirectory)
+        let workspace = try opener.open(gitDirectory, control: control)
         let view = try opener.view(of: workspace, control: control)
         let approved = ApprovedUpdates()
         let observer = TransferObserver(

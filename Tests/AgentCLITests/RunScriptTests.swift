@@ -1,0 +1,119 @@
+import AgentTestSupport
+import Foundation
+import Testing
+
+/// `./run.sh` checks its settings before it starts anything: which Anthropic credential goes to
+/// the agent (and how), and that the project it mounts into the claude container holds none of
+/// the secrets the run reads. The container engine here is a recorder on PATH, so the tests see
+/// exactly what run.sh would have started; the containers themselves run in Tests/EndToEnd.
+@Suite struct RunScriptTests {
+    static let runScript = FixturePaths.root.deletingLastPathComponent().appendingPathComponent("run.sh").path
+
+    /// A home, a project, a copy of run.sh (its checkout) and a recording podman + podman-compose.
+    final class Setup {
+        let directory: TemporaryDirectory
+        var home: String { directory.sub("home") }
+        var project: String { directory.sub("project") }
+        var checkout: String { directory.sub("checkout") }
+        var calls: String { directory.sub("calls.log") }
+
+        init() throws {
+            directory = try TemporaryDirectory(prefix: "runsh")
+            for path in [home, project, checkout, directory.sub("bin")] {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            }
+            try FileManager.default.copyItem(atPath: RunScriptTests.runScript, toPath: checkout + "/run.sh")
+            // Records each call with the settings compose would pass on; answers success.
+            let recorder = """
+                #!/bin/sh
+                echo "$(basename "$0") $* | credential_file=${ANTHROPIC_CREDENTIAL_FILE:-} key_file=${AGENT_ANTHROPIC_API_KEY_FILE:-} \
+                token_file=${AGENT_CLAUDE_CODE_OAUTH_TOKEN_FILE:-} project=${PROJECT_DIR:-}" >>\(calls)
+                """
+            for name in ["podman", "podman-compose"] {
+                try recorder.write(toFile: directory.sub("bin/\(name)"), atomically: true, encoding: .utf8)
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.sub("bin/\(name)"))
+            }
+        }
+
+        func write(_ text: String, to path: String) throws {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+
+        func run(in directory: String? = nil, _ environment: [String: String] = [:]) async throws -> ProgramResult {
+            var full = [
+                "PATH": self.directory.sub("bin") + ":/usr/bin:/bin", "HOME": home, "GITHUB_TOKEN": AgentUnderTest.canaryToken,
+            ]
+            full.merge(environment) { $1 }
+            return try await ChildProcess.run(
+                "/bin/bash", [checkout + "/run.sh"], environment: full, directory: directory ?? project, outputDirectory: self.directory.path)
+        }
+
+        var recordedCalls: String { (try? String(contentsOfFile: calls, encoding: .utf8)) ?? "" }
+    }
+
+    @Test func refusesToMountItsOwnCheckoutWithItsEnvFile() async throws {
+        let setup = try Setup()
+        try setup.write("GITHUB_TOKEN=\(AgentUnderTest.canaryToken)\n", to: setup.checkout + "/.env")
+        let result = try await setup.run(in: setup.checkout, ["GITHUB_TOKEN": ""])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("run.sh: will not mount") }
+        #expect(
+            lines == [
+                "run.sh: will not mount \(setup.checkout) into the claude container: it contains \(setup.checkout)/.env, which holds secrets (run ./run.sh from your project's directory, or set PROJECT_DIR)"
+            ], "\(result.stderr)")
+        #expect(setup.recordedCalls.isEmpty, "nothing may be started: \(setup.recordedCalls)")
+        #expect(!result.output.contains(AgentUnderTest.canaryToken))
+    }
+
+    @Test func refusesAProjectHoldingTheKeyFileEvenThroughALink() async throws {
+        let setup = try Setup()
+        try setup.write("sk-ant-key\n", to: setup.project + "/key")
+        try FileManager.default.createSymbolicLink(atPath: setup.directory.sub("link"), withDestinationPath: setup.project)
+        for projectDirectory in [setup.project, setup.directory.sub("link")] {
+            let result = try await setup.run(["PROJECT_DIR": projectDirectory, "ANTHROPIC_API_KEY_FILE": setup.project + "/key"])
+            #expect(result.status == 1)
+            #expect(
+                result.stderr.contains("run.sh: will not mount \(projectDirectory) into the claude container: it contains \(setup.project)/key"),
+                "\(result.stderr)")
+        }
+        #expect(setup.recordedCalls.isEmpty, "nothing may be started: \(setup.recordedCalls)")
+    }
+
+    @Test func atMostOneAnthropicCredential() async throws {
+        let setup = try Setup()
+        let result = try await setup.run(["ANTHROPIC_API_KEY": "sk-ant-a", "CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat-b"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "run.sh: set only one Anthropic credential, not ANTHROPIC_API_KEY CLAUDE_CODE_OAUTH_TOKEN\n")
+        #expect(setup.recordedCalls.isEmpty)
+    }
+
+    @Test func aKeyFileBecomesTheAgentsSecret() async throws {
+        let setup = try Setup()
+        try setup.write("sk-ant-key\n", to: setup.home + "/.anthropic_key")
+        let result = try await setup.run()
+        #expect(result.status == 0, "\(result.output)")
+        let calls = setup.recordedCalls
+        #expect(calls.contains("podman-compose -p claude-code -f \(setup.checkout)/compose.yml run --rm claude"), "\(calls)")
+        #expect(calls.contains("credential_file=\(setup.home)/.anthropic_key key_file=/run/secrets/anthropic_credential token_file= project=\(setup.project)"))
+        #expect(!result.stderr.contains("log in"))
+    }
+
+    @Test func anOAuthTokenFileIsPassedAsOne() async throws {
+        let setup = try Setup()
+        try setup.write("sk-ant-oat-x\n", to: setup.directory.sub("token"))
+        let result = try await setup.run(["CLAUDE_CODE_OAUTH_TOKEN_FILE": setup.directory.sub("token")])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(setup.recordedCalls.contains("credential_file=\(setup.directory.sub("token")) key_file= token_file=/run/secrets/anthropic_credential"))
+    }
+
+    @Test func withoutACredentialClaudeCodeAsksForALogin() async throws {
+        let setup = try Setup()
+        let result = try await setup.run()
+        #expect(result.status == 0, "\(result.output)")
+        #expect(
+            result.stderr.split(separator: "\n").filter { $0.contains("log in") } == [
+                "run.sh: no Anthropic credential for the agent (~/.anthropic_key, ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN): Claude Code will ask you to log in, and keeps the login in the claude-home volume"
+            ])
+        #expect(setup.recordedCalls.contains("credential_file=/dev/null key_file= token_file="))
+    }
+}
