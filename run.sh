@@ -147,6 +147,9 @@ TXT
     fi
     AGENT_GID=${AGENT_GID:-$AGENT_UID}
     [ "$AGENT_UID" != "$CLAUDE_UID" ] || die "AGENT_UID and CLAUDE_UID are both $CLAUDE_UID: the agent needs a uid of its own, or claude could replace its sockets"
+    # The Containerfile uses RUN --mount, which needs BuildKit: docker-compose 1.29 and Docker 20.10
+    # would use the legacy builder (which also builds every stage, the Swift one too).
+    [ "$ENGINE" != docker ] || export DOCKER_BUILDKIT=1 COMPOSE_DOCKER_CLI_BUILD=1
     # podman and Docker spell a tmpfs's owner differently; claude's home is one.
     if [ "$ENGINE" = podman ]; then CLAUDE_HOME_TMPFS=mode=0700,U; else CLAUDE_HOME_TMPFS=mode=0700,uid=$CLAUDE_UID,gid=$CLAUDE_GID; fi
     export AGENT_UID AGENT_GID CLAUDE_HOME_TMPFS
@@ -372,8 +375,8 @@ compile_products_here() {
 build_images() {
     if [ "${BINARIES:-build}" = prebuilt ]; then
         compile_products_here
-        # Docker's legacy builder builds every stage before the target, the Swift one too:
-        # with the binaries made here, that stage starts from the base image and does nothing.
+        # The Swift stage is not built then; naming the base image for it keeps a builder that
+        # resolves every stage's image from looking for a Swift image (offline, none is there).
         export BUILDER_IMAGE=${BUILDER_IMAGE:-${BASE_IMAGE:-docker.io/library/debian:bookworm-slim}}
     fi
     # One Containerfile, two targets: the second build takes the compiled products from the cache.
