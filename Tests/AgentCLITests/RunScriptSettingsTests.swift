@@ -45,9 +45,10 @@ import Testing
         #expect(result.status == 0, "\(result.output)")
         let warnings = lines(result.stderr, starting: "run.sh: \(setup.checkout)/.env: line ")
         #expect(
-            warnings == ["PYTHONPATH", "LD_PRELOAD", "BASH_ENV", "COMPOSE_FILE", "PODMAN_USERNS"].enumerated().map {
-                "run.sh: \(setup.checkout)/.env: line \($0.offset + 1) sets \($0.element), which is not a setting of run.sh (see .env.example): ignored"
-            }, "\(result.stderr)")
+            warnings
+                == ["PYTHONPATH", "LD_PRELOAD", "BASH_ENV", "COMPOSE_FILE", "PODMAN_USERNS"].enumerated().map {
+                    "run.sh: \(setup.checkout)/.env: line \($0.offset + 1) sets \($0.element), which is not a setting of run.sh (see .env.example): ignored"
+                }, "\(result.stderr)")
         #expect(!result.output.contains("/evil"), "a value was echoed: \(result.output)")
         let environments = setup.recordedEnvironments
         #expect(environments.contains("BLOCKED_BRANCHES=[\"trunk\"]"), "a documented key is taken")
@@ -84,7 +85,9 @@ import Testing
         let result = try await setup.run()
         #expect(result.status == 1)
         #expect(
-            result.stderr == "run.sh: \(setup.checkout)/.env: the value of ALLOWED_API_WRITES is longer than 128 KiB (\(huge.utf8.count) bytes): no program can be given it\n")
+            result.stderr
+                == "run.sh: \(setup.checkout)/.env: the value of ALLOWED_API_WRITES is longer than 128 KiB (\(huge.utf8.count) bytes): no program can be given it\n"
+        )
         #expect(setup.recordedCalls.isEmpty)
     }
 
@@ -154,7 +157,8 @@ import Testing
             directory: setup.project, outputDirectory: setup.directory.path)
         #expect(result.status == 1)
         #expect(
-            result.stderr == "run.sh: needs realpath cksum find sort tr head tail cat grep mkdir mktemp mv rm chmod id, not found on PATH (coreutils, findutils, grep)\n")
+            result.stderr
+                == "run.sh: needs realpath cksum find sort tr head tail cat grep mkdir mktemp mv rm chmod id, not found on PATH (coreutils, findutils, grep)\n")
     }
 
     @Test func podmanWithoutPodmanComposeIsNamed() async throws {
