@@ -59,6 +59,10 @@ is_setting() {
     return 1
 }
 
+# Secrets given as values: run.sh keeps them in its own variables, never in a program's
+# environment (not even podman's or compose's), and writes them into files for the agent.
+is_secret() { [[ "$1" == GITHUB_TOKEN || "$1" == ANTHROPIC_API_KEY || "$1" == CLAUDE_CODE_OAUTH_TOKEN ]]; }
+
 # The programs run.sh itself needs (the container tools are checked in find_compose).
 require_tools() {
     local tool missing=()
@@ -95,7 +99,8 @@ load_env_file() {
             problems+=("$file: the value of $key is longer than 128 KiB (${#value} bytes): no program can be given it")
             continue
         fi
-        [ -n "${!key:-}" ] || export "$key=$value"
+        [ -z "${!key:-}" ] || continue
+        if is_secret "$key"; then printf -v "$key" '%s' "$value"; else export "$key=$value"; fi
     done <"$file"
     if [ ${#problems[@]} -gt 0 ]; then
         printf 'run.sh: %s\n' "${problems[@]}" >&2
@@ -333,6 +338,7 @@ session_name() {
 
 prepare() {
     require_tools
+    export -n GITHUB_TOKEN ANTHROPIC_API_KEY CLAUDE_CODE_OAUTH_TOKEN 2>/dev/null || true
     load_env_file "$ROOT/.env"
     PROJECT_DIR=${PROJECT_DIR:-$CALLER_DIR}
     # Absolute and physical, when it exists; validate_settings reports it when it does not.
@@ -516,6 +522,8 @@ run_tests() {
 
 run_agent_locally() {
     load_env_file "$ROOT/.env"
+    # Here the agent is a process of yours: it reads the secrets from its environment, then wipes them.
+    export GITHUB_TOKEN ANTHROPIC_API_KEY CLAUDE_CODE_OAUTH_TOKEN
     export AGENT_SOCKET_DIR=${AGENT_SOCKET_DIR:-$ROOT/.run}
     export AGENT_WORKSPACE=${AGENT_WORKSPACE:-$ROOT}
     # Outside the workspace (the agent refuses a state directory the session could write).

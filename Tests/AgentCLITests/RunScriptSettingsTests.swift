@@ -119,8 +119,7 @@ import Testing
 
     /// Which file compose was told holds the GitHub token.
     func secretFile(in calls: String) -> String? {
-        guard let range = calls.range(of: "github_token_secret=") else { return nil }
-        return String(calls[range.upperBound...].prefix { $0 != " " && $0 != "\n" })
+        calls.firstMatch(of: /github_token_secret=(\/[^ \n]+)/).map { String($0.output.1) }
     }
 
     @Test func sessionsAreNamedAfterTheProject() async throws {
@@ -163,7 +162,7 @@ import Testing
 
     @Test func podmanWithoutPodmanComposeIsNamed() async throws {
         let setup = try Setup(engine: ["podman"])
-        let result = try await setup.run()
+        let result = try await setup.run(["CONTAINER_ENGINE": "podman"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("run.sh: podman is installed, but podman-compose is not"), "\(result.stderr)")
     }

@@ -88,8 +88,9 @@ import Testing
         for projectDirectory in [setup.project, setup.directory.sub("link")] {
             let result = try await setup.run(["PROJECT_DIR": projectDirectory, "ANTHROPIC_API_KEY_FILE": setup.project + "/key"])
             #expect(result.status == 1)
+            // Named by its real path: the link and the folder are one project (and one session).
             #expect(
-                result.stderr.contains("run.sh: will not mount \(projectDirectory) into the claude container: it contains \(setup.project)/key"),
+                result.stderr.contains("run.sh: will not mount \(setup.project) into the claude container: it contains \(setup.project)/key"),
                 "\(result.stderr)")
         }
         #expect(setup.recordedCalls.isEmpty, "nothing may be started: \(setup.recordedCalls)")
