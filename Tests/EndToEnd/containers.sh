@@ -4,7 +4,9 @@
 # ./run.sh as a person would, and checks from inside the claude container: the network, the
 # secrets (GitHub token and Anthropic key: in no environment, file, transcript, log or inspect
 # output), git, gh, egress, a `claude -p` session whose tool calls clone, commit, push and open a
-# pull request, the agent's restart, then the interactive CLI under tmux (interactive.sh).
+# pull request, the agent's restart, then the interactive CLI under tmux (interactive.sh). Also
+# the session as deployed (checks-deployment.sh), a second project at the same time
+# (second-project.sh), and, when a Docker daemon answers, the same compose.yml with Docker (docker.sh).
 # Everything runs against fixtures on this machine's loopback; the claude container has no network.
 #   env: SHARED_DIR (for ci/container-host.sh), KEEP_E2E=1 keeps the containers and work folder
 set -euo pipefail
@@ -55,11 +57,11 @@ no_container_of() { [ -z "$(podman ps -a -q --filter "$(project_label "${1:-}")"
 no_checkout_container() { [ -z "$(checkout_containers)" ]; }
 
 work=$(mktemp -d /tmp/claude-e2e.XXXXXX)
-fixture_pid= run_pid= run_two_pid=
+fixture_pid= run_pid= run_two_pid= run_docker_pid=
 cleanup() {
     [ "${KEEP_E2E:-}" = 1 ] && { say "kept: $work and the containers"; return; }
     # run.sh first: a session it has yet to start would bring the agent back up.
-    for pid in $run_pid $run_two_pid; do { kill -- -"$pid" 2>/dev/null; wait "$pid" 2>/dev/null; } || true; done
+    for pid in $run_pid $run_two_pid $run_docker_pid; do { kill -- -"$pid" 2>/dev/null; wait "$pid" 2>/dev/null; } || true; done
     ./run.sh --stop --all >/dev/null 2>&1 || true
     tmux -L claude-e2e kill-server 2>/dev/null || true
     for session in ${sessions_used:-}; do
@@ -169,6 +171,11 @@ check "./run.sh --stop --all leaves no container of this checkout" no_checkout_c
 
 source "$E2E/checks-oauth.sh"
 source "$E2E/interactive.sh"
+if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+    source "$E2E/docker.sh"
+else
+    say "Docker: skipped (no Docker daemon answers 'docker info'); every other check ran with podman"
+fi
 
 say "artifacts (screen, transcripts, fixture records) in $ARTIFACTS"
 say "took $(($(date +%s) - started)) s"
