@@ -51,7 +51,7 @@ SETTINGS=(
     AGENT_AUDIT_LOG AGENT_STATE_DIR AGENT_WORKSPACE_GUARD EGRESS_ALLOWED_HOSTS
     PROJECT_DIR CLAUDE_UID CLAUDE_GID AGENT_UID AGENT_GID CLAUDE_HOME_VOLUME CONTAINER_ENGINE
     AGENT_MEMORY_LIMIT AGENT_PIDS_LIMIT CLAUDE_MEMORY_LIMIT CLAUDE_PIDS_LIMIT
-    INSTALL_CLAUDE CLAUDE_INSTALL BUILDER_IMAGE BASE_IMAGE BINARIES
+    INSTALL_CLAUDE CLAUDE_INSTALL BUILDER_IMAGE BASE_IMAGE BINARIES IMAGE_TAG
 )
 is_setting() {
     local key
@@ -256,6 +256,7 @@ validate_settings() {
         value=${!key:-}
         [[ -z "$value" || "$value" =~ ^(true|false|TRUE|FALSE|True|False|1|0|yes|no|own|OWN|Own)$ ]] || problems+=("$key must be true, false or own, not '$value'")
     done
+    [[ -z "${IMAGE_TAG:-}" || "$IMAGE_TAG" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || problems+=("IMAGE_TAG is not an image tag: '$IMAGE_TAG'")
     for key in CLAUDE_UID CLAUDE_GID AGENT_UID AGENT_GID AGENT_PIDS_LIMIT CLAUDE_PIDS_LIMIT; do
         value=${!key:-}
         [[ -z "$value" || "$value" =~ ^[0-9]+$ ]] || problems+=("$key must be a number, not '$value'")
@@ -391,7 +392,7 @@ build_images() {
 }
 
 images_exist() {
-    "$ENGINE" image inspect localhost/claude-code-agent:latest localhost/claude-code-claude:latest >/dev/null 2>&1
+    "$ENGINE" image inspect localhost/claude-code-agent:${IMAGE_TAG:-latest} localhost/claude-code-claude:${IMAGE_TAG:-latest} >/dev/null 2>&1
 }
 
 # Asks the agent for its state from the claude side, as Claude Code will reach it (the agent's
@@ -460,7 +461,7 @@ show_logs() {
         exec "$ENGINE" logs -f "$container"
     fi
     "$ENGINE" logs -f "$container" 2>&1 | "$ENGINE" run --rm -i --network none --read-only --cap-drop ALL \
-        --security-opt no-new-privileges --entrypoint agent-status localhost/claude-code-claude:latest --format-log
+        --security-opt no-new-privileges --entrypoint agent-status localhost/claude-code-claude:${IMAGE_TAG:-latest} --format-log
 }
 
 show_status() {

@@ -41,6 +41,10 @@ fi
 # The images take the debug build the tests already made (relinked with the Swift runtime inside),
 # not a second, release compile of the same sources.
 export BASE_IMAGE BINARIES=prebuilt PREBUILT_CONFIGURATION=debug INSTALL_CLAUDE=true
+# The test's images have their own tag, one per checkout: they replace neither your images nor
+# those of a test running from another checkout at the same time.
+IMAGE_TAG=e2e-$(printf '%s' "$ROOT" | cksum | cut -d ' ' -f 1)
+export IMAGE_TAG
 export COMPOSE_EXTRA_FILES="$E2E/compose.e2e.yml $E2E/compose.e2e-idle.yml"
 # Each project has its own session (compose project, agent, volumes), found by the label
 # run.sh gives its containers; PROJECT_DIR picks the project (the first one unless told).
@@ -118,7 +122,7 @@ fi
 say "building the images (the Swift binaries: the debug build the tests made, relinked)"
 build_started=$(date +%s)
 ./run.sh --build >"$ARTIFACTS/build.log" 2>&1 || { tail -50 "$ARTIFACTS/build.log" >&2; exit 1; }
-say "built in $(($(date +%s) - build_started)) s: agent $(podman image inspect --format '{{.Size}}' localhost/claude-code-agent:latest | numfmt --to=si)B, claude $(podman image inspect --format '{{.Size}}' localhost/claude-code-claude:latest | numfmt --to=si)B"
+say "built in $(($(date +%s) - build_started)) s: agent $(podman image inspect --format '{{.Size}}' localhost/claude-code-agent:${IMAGE_TAG:-latest} | numfmt --to=si)B, claude $(podman image inspect --format '{{.Size}}' localhost/claude-code-claude:${IMAGE_TAG:-latest} | numfmt --to=si)B"
 
 say "starting ./run.sh (the claude container idles, so that the test can exec into it)"
 setsid ./run.sh </dev/null >"$work/run.log" 2>&1 &

@@ -14,7 +14,7 @@ docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || podman save "$BASE_IMAGE" 
 docker_started=$(date +%s)
 docker_run_sh ./run.sh --build >"$ARTIFACTS/docker-build.log" 2>&1 && docker_built=0 || docker_built=$?
 check "Docker builds both images with BuildKit, offline, without a Swift image" sh -c \
-    "[ $docker_built = 0 ] && docker image inspect localhost/claude-code-agent:latest localhost/claude-code-claude:latest >/dev/null \
+    "[ $docker_built = 0 ] && docker image inspect localhost/claude-code-agent:${IMAGE_TAG:-latest} localhost/claude-code-claude:${IMAGE_TAG:-latest} >/dev/null \
      && ! grep -qi swift: $ARTIFACTS/docker-build.log"
 say "Docker: images built in $(($(date +%s) - docker_started)) s"
 
