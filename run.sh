@@ -5,6 +5,9 @@ set -euo pipefail
 CALLER_DIR=$(pwd)
 case $0 in */*) cd "${0%/*}" ;; esac
 ROOT=$(pwd)
+# An empty file: compose's env file (compose reads no .env of its own), and the stand-in for a
+# secret the session does not have (docker-compose 1.29 refuses /dev/null for both).
+EMPTY_FILE=$ROOT/images/empty
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -142,7 +145,7 @@ TXT
         die "podman does not answer ('podman info' fails): on macOS, start its machine (podman machine start)"
     fi
     # No project .env for compose: it would honour any variable there (COMPOSE_*, PODMAN_*).
-    COMPOSE+=(--env-file /dev/null -p "$SESSION" -f "$ROOT/compose.yml")
+    COMPOSE+=(--env-file "$EMPTY_FILE" -p "$SESSION" -f "$ROOT/compose.yml")
     for extra in ${COMPOSE_EXTRA_FILES:-}; do COMPOSE+=(-f "$extra"); done
     # Docker gives a non-root user none of the capabilities compose adds (they stay in the
     # bounding set: moby#8460), and the agent needs two to write into your workspace: under
@@ -173,7 +176,7 @@ choose_anthropic_credential() {
         ANTHROPIC_API_KEY_FILE=$HOME/.anthropic_key
         sources=(ANTHROPIC_API_KEY_FILE)
     fi
-    ANTHROPIC_CREDENTIAL_FILE=/dev/null AGENT_ANTHROPIC_API_KEY_FILE= AGENT_CLAUDE_CODE_OAUTH_TOKEN_FILE=
+    ANTHROPIC_CREDENTIAL_FILE=$EMPTY_FILE AGENT_ANTHROPIC_API_KEY_FILE= AGENT_CLAUDE_CODE_OAUTH_TOKEN_FILE=
     ANTHROPIC_CREDENTIAL_SOURCE=
     if [ ${#sources[@]} -gt 1 ]; then
         problems+=("set only one Anthropic credential, not ${sources[*]}")
@@ -309,14 +312,14 @@ write_secret_files() {
         [ -O "$path" ] && [ ! -L "$path" ] || die "$path is not your own folder: it cannot hold the session's secrets"
         chmod 700 "$path"
     done
-    GITHUB_TOKEN_SECRET_FILE=/dev/null AGENT_GITHUB_TOKEN_FILE=
+    GITHUB_TOKEN_SECRET_FILE=$EMPTY_FILE AGENT_GITHUB_TOKEN_FILE=
     if [ "$GITHUB_TOKEN_SOURCE" = value ]; then
         (umask 077 && printf '%s' "$GITHUB_TOKEN" >"$directory/github_token")
         GITHUB_TOKEN_SECRET_FILE=$directory/github_token
     elif [ -n "$GITHUB_TOKEN_SOURCE" ]; then
         GITHUB_TOKEN_SECRET_FILE=$GITHUB_TOKEN_SOURCE
     fi
-    [ "$GITHUB_TOKEN_SECRET_FILE" = /dev/null ] || AGENT_GITHUB_TOKEN_FILE=/run/secrets/github_token
+    [ "$GITHUB_TOKEN_SECRET_FILE" = "$EMPTY_FILE" ] || AGENT_GITHUB_TOKEN_FILE=/run/secrets/github_token
     case "$ANTHROPIC_CREDENTIAL_SOURCE" in
         ANTHROPIC_API_KEY | CLAUDE_CODE_OAUTH_TOKEN)
             (umask 077 && printf '%s' "${!ANTHROPIC_CREDENTIAL_SOURCE}" >"$directory/anthropic_credential")

@@ -110,7 +110,7 @@ import Testing
         let result = try await setup.run()
         #expect(result.status == 0, "\(result.output)")
         let calls = setup.recordedCalls
-        #expect(calls.contains("podman-compose --env-file /dev/null -p claude-code-project-"), "\(calls)")
+        #expect(calls.contains("podman-compose --env-file \(setup.checkout)/images/empty -p claude-code-project-"), "\(calls)")
         #expect(calls.contains(" -f \(setup.checkout)/compose.yml run --rm claude |"), "\(calls)")
         #expect(calls.contains("credential_file=\(setup.home)/.anthropic_key key_file=/run/secrets/anthropic_credential token_file= project=\(setup.project)"))
         #expect(!result.stderr.contains("log in"))
@@ -132,6 +132,6 @@ import Testing
             result.stderr.split(separator: "\n").filter { $0.contains("log in") } == [
                 "run.sh: no Anthropic credential for the agent (~/.anthropic_key, ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN): Claude Code will ask you to log in, and keeps the login in the project's claude-home volume"
             ])
-        #expect(setup.recordedCalls.contains("credential_file=/dev/null key_file= token_file="))
+        #expect(setup.recordedCalls.contains("credential_file=\(setup.checkout)/images/empty key_file= token_file="))
     }
 }
