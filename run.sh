@@ -53,7 +53,7 @@ SETTINGS=(
     AGENT_SOCKET_DIR AGENT_WORKSPACE AGENT_ALLOWED_UIDS GITHUB_URL GITHUB_API_URL ANTHROPIC_API_URL AGENT_CA_FILE
     AGENT_AUDIT_LOG AGENT_STATE_DIR AGENT_WORKSPACE_GUARD EGRESS_ALLOWED_HOSTS
     PROJECT_DIR CLAUDE_UID CLAUDE_GID AGENT_UID AGENT_GID CLAUDE_HOME_VOLUME CONTAINER_ENGINE
-    AGENT_MEMORY_LIMIT AGENT_PIDS_LIMIT CLAUDE_MEMORY_LIMIT CLAUDE_PIDS_LIMIT
+    AGENT_MEMORY_LIMIT CLAUDE_MEMORY_LIMIT
     INSTALL_CLAUDE CLAUDE_INSTALL BUILDER_IMAGE BASE_IMAGE BINARIES IMAGE_TAG
 )
 is_setting() {
@@ -260,7 +260,7 @@ validate_settings() {
         [[ -z "$value" || "$value" =~ ^(true|false|TRUE|FALSE|True|False|1|0|yes|no|own|OWN|Own)$ ]] || problems+=("$key must be true, false or own, not '$value'")
     done
     [[ -z "${IMAGE_TAG:-}" || "$IMAGE_TAG" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || problems+=("IMAGE_TAG is not an image tag: '$IMAGE_TAG'")
-    for key in CLAUDE_UID CLAUDE_GID AGENT_UID AGENT_GID AGENT_PIDS_LIMIT CLAUDE_PIDS_LIMIT; do
+    for key in CLAUDE_UID CLAUDE_GID AGENT_UID AGENT_GID; do
         value=${!key:-}
         [[ -z "$value" || "$value" =~ ^[0-9]+$ ]] || problems+=("$key must be a number, not '$value'")
     done
