@@ -49,12 +49,12 @@ SETTINGS=(
     ALLOWED_REPOS ALLOW_OTHER_REPO_READS ALLOW_PR_APPROVE PR_BASE_BRANCHES
     ANTHROPIC_API_KEY_FILE ANTHROPIC_KEY_FILE ANTHROPIC_API_KEY CLAUDE_CODE_OAUTH_TOKEN CLAUDE_CODE_OAUTH_TOKEN_FILE
     BLOCKED_BRANCHES ALLOWED_BRANCH_PATTERNS ALLOW_FORCE_PUSH ALLOW_BRANCH_DELETE ALLOW_TAG_UPDATES
-    ALLOW_PR_MERGE ALLOWED_API_WRITES
+    ALLOW_PR_MERGE ALLOWED_API_WRITES PROTECTED_PATHS SECRET_SCAN SECRET_SCAN_ALLOW
     AGENT_SOCKET_DIR AGENT_WORKSPACE AGENT_ALLOWED_UIDS GITHUB_URL GITHUB_API_URL ANTHROPIC_API_URL AGENT_CA_FILE
     AGENT_AUDIT_LOG AGENT_STATE_DIR AGENT_WORKSPACE_GUARD EGRESS_ALLOWED_HOSTS
     PROJECT_DIR CLAUDE_UID CLAUDE_GID AGENT_UID AGENT_GID CLAUDE_HOME_VOLUME CONTAINER_ENGINE
     AGENT_MEMORY_LIMIT CLAUDE_MEMORY_LIMIT
-    INSTALL_CLAUDE CLAUDE_INSTALL BUILDER_IMAGE BASE_IMAGE BINARIES IMAGE_TAG
+    INSTALL_CLAUDE CLAUDE_INSTALL BUILDER_IMAGE BASE_IMAGE BINARIES PREBUILT_CONFIGURATION IMAGE_TAG
 )
 is_setting() {
     local key
@@ -241,7 +241,7 @@ validate_settings() {
     else
         GITHUB_TOKEN_SOURCE=value
     fi
-    for key in BLOCKED_BRANCHES ALLOWED_BRANCH_PATTERNS ALLOWED_API_WRITES EGRESS_ALLOWED_HOSTS ALLOWED_REPOS PR_BASE_BRANCHES; do
+    for key in BLOCKED_BRANCHES ALLOWED_BRANCH_PATTERNS ALLOWED_API_WRITES EGRESS_ALLOWED_HOSTS ALLOWED_REPOS PR_BASE_BRANCHES PROTECTED_PATHS SECRET_SCAN_ALLOW; do
         value=${!key:-}
         if [[ -n "$value" && "$value" != \[* && ( "$value" == *, || "$value" == ,* || "$value" == *,,* ) ]]; then
             problems+=("$key is neither a JSON list nor a comma-separated list without empty entries: $value")
@@ -255,6 +255,7 @@ validate_settings() {
         value=${!key:-}
         [[ -z "$value" || "$value" =~ ^(true|false|TRUE|FALSE|True|False|1|0|yes|no)$ ]] || problems+=("$key must be true or false, not '$value'")
     done
+    [[ -z "${SECRET_SCAN:-}" || "$SECRET_SCAN" =~ ^(block|warn|off)$ ]] || problems+=("SECRET_SCAN must be block, warn or off, not '$SECRET_SCAN'")
     for key in ALLOW_FORCE_PUSH ALLOW_BRANCH_DELETE; do
         value=${!key:-}
         [[ -z "$value" || "$value" =~ ^(true|false|TRUE|FALSE|True|False|1|0|yes|no|own|OWN|Own)$ ]] || problems+=("$key must be true, false or own, not '$value'")
@@ -358,28 +359,46 @@ prepare() {
     export CLAUDE_CODE_CHECKOUT=$ROOT
 }
 
-# BINARIES=prebuilt: the Swift products compiled on this machine, linked with the Swift runtime
-# inside them (the images hold none) and stripped, into .container-bin/. By default a release
-# build in .build-static/ (the benchmarks build the same way into the same folder);
-# PREBUILT_CONFIGURATION=debug instead relinks the debug build `swift build` (and the tests)
-# already made in .build/: seconds instead of a second full compile (the end-to-end test's way).
+# BINARIES=prebuilt: the Swift products built on this machine, stripped, into .container-bin/
+# (the images hold no Swift toolchain). By default a release build in .build-static/ with the Swift
+# runtime linked in (the benchmarks build the same way into the same folder).
+# PREBUILT_CONFIGURATION=debug takes the debug build `swift build` (and the tests) made in .build/
+# as it is, with the Swift runtime libraries it loads in .container-bin/lib/ (the images put them
+# beside the binaries, where the binaries look): no second compile, and no relink with other flags
+# (a static relink there would recompile what changed for the static runtime, which a later
+# `swift build` could no longer link). The end-to-end test's way: seconds instead of minutes.
 compile_products_here() {
-    local configuration=${PREBUILT_CONFIGURATION:-release} build product
+    local configuration=${PREBUILT_CONFIGURATION:-release} build product bin
     command -v swift >/dev/null || die "BINARIES=prebuilt needs swift (a Swift 6 toolchain) on this machine"
     command -v strip >/dev/null || die "BINARIES=prebuilt needs strip (binutils) on this machine"
     case "$configuration" in
         release) build=(swift build -c release --static-swift-stdlib --scratch-path "$ROOT/.build-static") ;;
-        # A debug link keeps parts of FoundationEssentials that a release link leaves out; they
-        # need these two of the toolchain's static libraries, which nothing else names.
-        debug) build=(swift build --static-swift-stdlib -Xlinker -l_FoundationCollections -Xlinker -l_FoundationCShims) ;;
+        debug) build=(swift build) ;;
         *) die "PREBUILT_CONFIGURATION must be release or debug, not '$configuration'" ;;
     esac
     say "the Swift binaries, built on this machine ($configuration, BINARIES=prebuilt)"
-    for product in command-agent agent-status git-remote-agent; do "${build[@]}" --product "$product" >&2; done
-    mkdir -p "$ROOT/.container-bin"
+    if [ "$configuration" = debug ]; then
+        "${build[@]}" >&2  # every product at once: nothing to do after the tests' build
+    else
+        for product in command-agent agent-status git-remote-agent; do "${build[@]}" --product "$product" >&2; done
+    fi
+    bin=$("${build[@]}" --show-bin-path)
+    rm -rf "$ROOT/.container-bin"
+    mkdir -p "$ROOT/.container-bin/lib"
     for product in command-agent agent-status git-remote-agent; do
-        strip -o "$ROOT/.container-bin/$product" "$("${build[@]}" --show-bin-path)/$product"
+        strip -o "$ROOT/.container-bin/$product" "$bin/$product"
     done
+    [ "$configuration" = release ] || copy_swift_runtime "$bin"
+}
+
+# The Swift runtime's shared libraries (the toolchain's lib/swift/linux) that the products in BIN
+# load, into .container-bin/lib/.
+copy_swift_runtime() {
+    local product library
+    for product in command-agent agent-status git-remote-agent; do ldd "$1/$product"; done |
+        awk '$2 == "=>" && $3 ~ /\/lib\/swift\/linux\// { print $3 }' | sort -u |
+        while read -r library; do cp -L "$library" "$ROOT/.container-bin/lib/"; done
+    [ -n "$(ls "$ROOT/.container-bin/lib")" ] || die "found no Swift runtime library in what the debug binaries load (ldd)"
 }
 
 build_images() {
@@ -587,7 +606,7 @@ quarantine_quiet_containers() {
     local name=$SESSION service ids
     for service in claude agent; do
         ids=$({ "$ENGINE" ps -q --filter "label=com.docker.compose.project=$name" --filter "label=com.docker.compose.service=$service"
-            "$ENGINE" ps -q --filter "label=io.podman.compose.project=$name" --filter "label=com.docker.compose.service=$service"; } 2>/dev/null | sort -u)
+            "$ENGINE" ps -q --filter "label=io.podman.compose.project=$name" --filter "label=com.docker.compose.service=$service"; } 2>/dev/null | sort -u) || true
         [ -n "$ids" ] || continue
         [ "$service" = agent ] || die "a Claude session is running: end it before restoring anything"
         say "stopping the agent, which would quarantine the item again (the next ./run.sh starts it with the item in its baseline)"

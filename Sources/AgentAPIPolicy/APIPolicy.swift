@@ -16,6 +16,8 @@ import AgentPolicy
 public struct APIPolicy: Sendable {
     public let refs: RefPolicy
     public let settings: APISettings
+    /// `PROTECTED_PATHS` and `SECRET_SCAN` on what writes carry (`APIContentPolicy`, issue 14).
+    public let content: APIContentPolicy
     /// Repositories, approvals, pull request bases (issue 15: `APIPolicy+Reach.swift`).
     public let reach: ReachSettings
     /// The agent's own branches and remembered deletions, for `own` and re-creations.
@@ -23,9 +25,13 @@ public struct APIPolicy: Sendable {
     /// The repository whose refs are being decided (`within`), when known.
     var repositoryContext: String?
 
-    public init(refs: RefPolicy, settings: APISettings, reach: ReachSettings = .unrestricted, ledger: any BranchLedgerReading = EmptyBranchLedger()) {
+    public init(
+        refs: RefPolicy, settings: APISettings, content: APIContentPolicy = .disabled, reach: ReachSettings = .unrestricted,
+        ledger: any BranchLedgerReading = EmptyBranchLedger()
+    ) {
         self.refs = refs
         self.settings = settings
+        self.content = content
         self.reach = reach
         self.ledger = ledger
     }
@@ -36,6 +42,7 @@ public struct APIPolicy: Sendable {
         guard method != "GET", method != "HEAD", case .success(let parsed) = APIPath.parse(path) else { return false }
         let segments = parsed.segments
         if segments.count == 1, segments.word(0, is: "graphql") { return true }
+        if content.needsBody(segments: segments) { return true }
         if Self.reachNeedsBody(method: method, segments: segments) { return true }
         guard let (_, rest) = Self.repositoryRoute(segments) else { return false }
         if rest.isEmpty { return method == "PATCH" }
@@ -53,6 +60,11 @@ public struct APIPolicy: Sendable {
         case .success(let path): segments = path.segments
         case .failure(let denial): return .deny(denial)
         }
+        // The content rules (issue 14) refine what the route allows.
+        return content.refine(decideWrite(request, segments: segments, facts: facts), request, segments: segments, facts: facts)
+    }
+
+    private func decideWrite(_ request: APIRequest, segments: [String], facts: APIFacts) -> APIDecision {
         let method = request.method
         let shown = "\(method) \(request.path.quotedInRefusal)"
         switch APIQuery.parse(request.query) {

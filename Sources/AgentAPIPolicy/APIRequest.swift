@@ -67,6 +67,8 @@ public enum APILookup: Hashable, Sendable {
     case pullRequest(APIRepository, number: Int)
     /// GraphQL `node(id:)` → a ref's full name or a pull request's branches.
     case node(id: String)
+    /// What the content rules (`PROTECTED_PATHS`) need: changed files, ref targets, nodes.
+    case content(ContentLookup)
     /// What the reach rules need (repository names, branch tips, containment).
     case reach(ReachLookup)
 }
@@ -82,6 +84,8 @@ public struct APIFacts: Sendable {
     public var defaultBranches: [APIRepository: String] = [:]
     public var pullRequests: [APIPullRequestKey: (base: String, head: String)] = [:]
     public var nodes: [String: Node] = [:]
+    /// Answers to `APILookup.content`.
+    public var content = ContentFacts()
     /// Answers for the reach rules, and what the lookups above add for them.
     public var reach = ReachFacts()
 

@@ -84,7 +84,9 @@ struct GraphQLPolicy {
         }
         var lookups: Set<APILookup> = []
         for field in fields {
-            switch decideWithinReach(field, variables: variables, facts: facts) {
+            // The reach rules (issue 15) wrap the field's own rules; the content rules (issue 14)
+            // refine the result (GraphQLPolicy+Content.swift).
+            switch decideWithinReach(field, variables: variables, facts: facts).refined(by: content(field, variables: variables, facts: facts)) {
             case .allow: continue
             case .deny(let denial): return .deny(denial)
             case .needs(let more): lookups.formUnion(more)
@@ -161,9 +163,11 @@ struct GraphQLPolicy {
             }
             return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in api.ref(pull.head, .update, forced: rebases) }
         case "revertPullRequest":
-            // GitHub names the new branch revert-<number>-<head>.
+            // GitHub names the new branch revert-<number>-<head> and opens the revert into the
+            // reverted pull request's base, which PR_BASE_BRANCHES must allow.
             return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in
-                api.ref("revert-\(pull.number)-\(pull.head)", .create)
+                PullRequestRules(reach: api.reach).base(.value(pull.base), isRequired: true, shown: "GraphQL mutation '\(name)'")
+                    ?? api.ref("revert-\(pull.number)-\(pull.head)", .create)
             }
         case "createLinkedBranch":
             guard case .value(let branch) = Optional(input).stringField("name") else { return missing(name, "input.name (GitHub would choose one)") }

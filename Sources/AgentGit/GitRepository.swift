@@ -1,3 +1,4 @@
+import AgentPolicy
 import CLibGit2
 
 /// A libgit2 repository owned by this object (freed on deinit): the agent's private view of a
@@ -21,15 +22,15 @@ public final class GitRepository {
         guard result == 0, let object else {
             switch result {
             case GIT_ENOTFOUND.rawValue, GIT_EINVALIDSPEC.rawValue, GIT_EUNBORNBRANCH.rawValue:
-                throw GitError(code: result, message: "src refspec \(revision) does not match any")
+                throw GitError(code: result, message: "src refspec \(revision.quotedInRefusal) does not match any")
             case GIT_EAMBIGUOUS.rawValue:
-                throw GitError(code: result, message: "src refspec \(revision) is ambiguous")
+                throw GitError(code: result, message: "src refspec \(revision.quotedInRefusal) is ambiguous")
             default:
-                throw GitError(code: result, message: "src refspec \(revision) cannot be read: \(GitError.lastMessage())")
+                throw GitError(code: result, message: "src refspec \(revision.quotedInRefusal) cannot be read: \(GitError.lastMessage())")
             }
         }
         defer { git_object_free(object) }
-        guard let id = git_object_id(object) else { throw GitError(code: -3, message: "src refspec \(revision) does not match any") }
+        guard let id = git_object_id(object) else { throw GitError(code: -3, message: "src refspec \(revision.quotedInRefusal) does not match any") }
         return ObjectID(id.pointee)
     }
 

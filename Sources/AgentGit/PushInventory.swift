@@ -1,59 +1,5 @@
 import CLibGit2
 
-/// Limits on what one push may send, checked before libgit2 packs anything.
-public struct PushLimits: Hashable, Sendable {
-    /// Levels of trees inside one another. libgit2's pack builder recurses once per level (on
-    /// the agent's git threads, whose stacks are sized for far more than this); git's own
-    /// `core.maxTreeDepth` defaults to 4096.
-    public var maximumTreeDepth: Int
-    /// One object's size (GitHub refuses files over 100 MiB).
-    public var maximumObjectSize: Int
-    /// All new objects together, uncompressed (GitHub refuses pushes over 2 GiB).
-    public var maximumPushSize: Int
-    /// Objects walked in all: new ones and those of the remote's trees (memory for their ids).
-    public var maximumObjects: Int
-
-    public init(maximumTreeDepth: Int = 4096, maximumObjectSize: Int = 100 << 20, maximumPushSize: Int = 2 << 30, maximumObjects: Int = 4_000_000) {
-        self.maximumTreeDepth = maximumTreeDepth
-        self.maximumObjectSize = maximumObjectSize
-        self.maximumPushSize = maximumPushSize
-        self.maximumObjects = maximumObjects
-    }
-}
-
-/// Why a push was refused before packing. Names objects by id, never by content.
-public enum PushRefusal: Error, Hashable, Sendable, CustomStringConvertible {
-    case treeTooDeep(tree: String, limit: Int)
-    case objectTooLarge(id: String, size: Int, limit: Int)
-    case pushTooLarge(size: Int, limit: Int)
-    case tooManyObjects(limit: Int)
-    /// An object the push needs cannot be read (missing, damaged, or refused by the store).
-    case unreadable(String)
-
-    public var code: String {
-        switch self {
-        case .treeTooDeep: "tree-too-deep"
-        case .objectTooLarge: "object-too-large"
-        case .pushTooLarge: "push-too-large"
-        case .tooManyObjects: "too-many-objects"
-        case .unreadable: "object-unreadable"
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .treeTooDeep(let tree, let limit):
-            "tree \(tree) nests directories more than \(limit) levels deep, more than the agent packs (git's core.maxTreeDepth)"
-        case .objectTooLarge(let id, let size, let limit):
-            "object \(id) is \(ByteCount(size)); one object may be at most \(ByteCount(limit)) (GitHub's limit for a file)"
-        case .pushTooLarge(let size, let limit):
-            "the push would send \(ByteCount(size)) of objects; a push may send at most \(ByteCount(limit)) (GitHub's limit)"
-        case .tooManyObjects(let limit): "the push would have the agent walk more than \(limit) objects (new ones and the remote's trees)"
-        case .unreadable(let reason): reason
-        }
-    }
-}
-
 /// Walks what a push will send, the way libgit2's pack builder will walk it, before it does:
 /// the trees under every commit the remote already has (libgit2 marks them, recursively, as not
 /// to be sent) and the new commits with their new trees and blobs. Iterative, so no input can
@@ -106,6 +52,17 @@ public struct PushInventory {
         }
         return PushInventory(objectCount: walker.counted.count, totalSize: walker.totalSize)
     }
+}
+
+/// One tree being walked: its entries are visited one by one (`next`).
+private struct TreeFrame {
+    let id: RawObjectID
+    let tree: OpaquePointer
+    /// Its size, from its header.
+    let size: Int
+    var next = 0
+    /// Levels of trees under it seen so far (1 without subtrees).
+    var height = 1
 }
 
 /// The state of one inventory: heights of trees seen, what the remote has, what is counted.
@@ -198,12 +155,14 @@ private struct TreeWalker {
     }
 
     /// Post-order walk with an explicit stack; a tree's height is known once its subtrees' are.
+    /// The trees on the stack are held parsed at once: their sizes together are bounded.
     private mutating func walk(_ root: git_oid, marking: Bool) throws(PushRefusal) {
         let rootID = RawObjectID(root)
         if marking ? uninteresting.contains(rootID) : (heights[rootID] != nil || uninteresting.contains(rootID)) { return }
-        var stack: [(id: RawObjectID, tree: OpaquePointer, next: Int, height: Int)] = []
+        var stack: [TreeFrame] = []
+        var bytesOnPath = 0
         defer { for frame in stack { git_tree_free(frame.tree) } }
-        try push(root, onto: &stack, marking: marking)
+        try push(root, onto: &stack, bytesOnPath: &bytesOnPath, marking: marking)
         while let top = stack.last {
             if top.next < git_tree_entrycount(top.tree) {
                 stack[stack.count - 1].next += 1
@@ -220,7 +179,7 @@ private struct TreeWalker {
                         guard stack.count < limits.maximumTreeDepth else {
                             throw .treeTooDeep(tree: ObjectID(root).hex, limit: limits.maximumTreeDepth)
                         }
-                        try push(entryID, onto: &stack, marking: marking)
+                        try push(entryID, onto: &stack, bytesOnPath: &bytesOnPath, marking: marking)
                     }
                 case GIT_OBJECT_BLOB:
                     if marking { try noteUninteresting(id) } else if !uninteresting.contains(id) { try count(entryID) }
@@ -230,6 +189,7 @@ private struct TreeWalker {
             } else {
                 stack.removeLast()
                 git_tree_free(top.tree)
+                bytesOnPath -= top.size
                 heights[top.id] = top.height
                 if let parent = stack.indices.last {
                     stack[parent].height = max(stack[parent].height, top.height + 1)
@@ -241,20 +201,34 @@ private struct TreeWalker {
         }
     }
 
-    private mutating func push(
-        _ oid: git_oid,
-        onto stack: inout [(id: RawObjectID, tree: OpaquePointer, next: Int, height: Int)],
-        marking: Bool
-    ) throws(PushRefusal) {
+    /// Reads the tree `oid` onto the stack, once its size (from its header) fits the budget of
+    /// tree bytes on one path.
+    private mutating func push(_ oid: git_oid, onto stack: inout [TreeFrame], bytesOnPath: inout Int, marking: Bool) throws(PushRefusal) {
         if let reason = control?.stopReason { throw .unreadable(reason) }
+        let size = try headerSize(oid)
+        guard bytesOnPath + size <= limits.maximumTreeBytesOnPath else {
+            throw .treesTooLarge(tree: ObjectID(oid).hex, size: bytesOnPath + size, limit: limits.maximumTreeBytesOnPath)
+        }
+        let id = RawObjectID(oid)
+        if marking { try noteUninteresting(id) } else { try count(oid, size: size) }
         var copy = oid
         var tree: OpaquePointer?
         guard git_tree_lookup(&tree, repository.pointer, &copy) == 0, let tree else {
             throw .unreadable("tree \(ObjectID(oid)) cannot be read: \(GitError.lastMessage())")
         }
-        let id = RawObjectID(oid)
-        if marking { try noteUninteresting(id) } else { try count(oid) }
-        stack.append((id, tree, 0, 1))
+        bytesOnPath += size
+        stack.append(TreeFrame(id: id, tree: tree, size: size))
+    }
+
+    /// An object's size, from its header only.
+    private func headerSize(_ oid: git_oid) throws(PushRefusal) -> Int {
+        var copy = oid
+        var size = 0
+        var type = GIT_OBJECT_INVALID
+        guard git_odb_read_header(&size, &type, odb, &copy) == 0 else {
+            throw .unreadable("object \(ObjectID(oid)) cannot be read: \(GitError.lastMessage())")
+        }
+        return size
     }
 
     private mutating func noteUninteresting(_ id: RawObjectID) throws(PushRefusal) {
@@ -262,19 +236,15 @@ private struct TreeWalker {
         guard uninteresting.count + counted.count <= limits.maximumObjects else { throw .tooManyObjects(limit: limits.maximumObjects) }
     }
 
-    /// Counts a new object once, its size from its header.
-    private mutating func count(_ oid: git_oid) throws(PushRefusal) {
+    /// Counts a new object once, its size from its header (or `knownSize`, read already).
+    private mutating func count(_ oid: git_oid, size knownSize: Int? = nil) throws(PushRefusal) {
         let id = RawObjectID(oid)
         guard counted.insert(id).inserted else { return }
         guard uninteresting.count + counted.count <= limits.maximumObjects else { throw .tooManyObjects(limit: limits.maximumObjects) }
         steps += 1
         if steps % 256 == 0, let reason = control?.stopReason { throw .unreadable(reason) }
-        var copy = oid
-        var size = 0
-        var type = GIT_OBJECT_INVALID
-        guard git_odb_read_header(&size, &type, odb, &copy) == 0 else {
-            throw .unreadable("object \(ObjectID(oid)) cannot be read: \(GitError.lastMessage())")
-        }
+        var size = knownSize ?? 0
+        if knownSize == nil { size = try headerSize(oid) }
         guard size <= limits.maximumObjectSize else { throw .objectTooLarge(id: ObjectID(oid).hex, size: size, limit: limits.maximumObjectSize) }
         totalSize += size
         guard totalSize <= limits.maximumPushSize else { throw .pushTooLarge(size: totalSize, limit: limits.maximumPushSize) }

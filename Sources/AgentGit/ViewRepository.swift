@@ -14,6 +14,20 @@ public final class ViewRepository {
     public let repository: GitRepository
     private let directory: PrivateDirectory
 
+    /// Views are `agent-view-XXXXXX` in the agent's temporary directory.
+    static let directoryPrefix = "agent-view"
+
+    /// A view unchanged for this long (seconds) is no operation's: longer than the longest
+    /// operation (30 minutes), so that a view of an agent that does not lock it is never removed
+    /// while in use.
+    static let leftoverAge: Int64 = 60 * 60
+
+    /// Removes the views an earlier agent left behind (it was killed mid-operation); views in
+    /// use by a running agent are locked (or recent) and kept. Returns how many were removed.
+    public static func removeLeftovers(in temporaryDirectory: String) -> Int {
+        PrivateDirectory.sweep(in: temporaryDirectory, prefix: directoryPrefix, minimumAge: leftoverAge)
+    }
+
     /// Memory libgit2's pack builder may use for its delta window (`pack.windowMemory`).
     static let packWindowMemory: Int64 = 256 << 20
 
@@ -29,7 +43,7 @@ public final class ViewRepository {
     ) throws(WorkspaceError) {
         let store = try workspace.makeObjectStore(limits: objectLimits, control: control)
         do {
-            directory = try PrivateDirectory(in: temporaryDirectory, prefix: "agent-view")
+            directory = try PrivateDirectory(in: temporaryDirectory, prefix: Self.directoryPrefix)
         } catch {
             throw WorkspaceError(.agentFailed, "the agent cannot make its private repository: \(error)")
         }

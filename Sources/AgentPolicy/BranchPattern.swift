@@ -82,7 +82,7 @@ enum GlobToken: Hashable, Sendable {
         return tokens
     }
 
-    private static func compileSet(_ bytes: [UInt8], from start: Int, raw: String) throws(BranchPatternError) -> (GlobToken, Int) {
+    static func compileSet(_ bytes: [UInt8], from start: Int, raw: String) throws(BranchPatternError) -> (GlobToken, Int) {
         var index = start + 1
         var isNegated = false
         if index < bytes.count, bytes[index] == UInt8(ascii: "!") || bytes[index] == UInt8(ascii: "^") {

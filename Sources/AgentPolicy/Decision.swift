@@ -51,6 +51,9 @@ public enum DenialCode: String, Hashable, Sendable, CaseIterable {
     case apiRequestInvalid = "api-request-invalid"
     /// A Host other than GitHub's.
     case hostNotAllowed = "host-not-allowed"
+    // Content rules (issue 14): a change to a PROTECTED_PATHS path, a secret found by SECRET_SCAN.
+    case pathProtected = "path-protected"
+    case secretDetected = "secret-detected"
     /// A repository outside `ALLOWED_REPOS` (issue 15).
     case repositoryNotAllowed = "repository-not-allowed"
     /// A write that leaves the listed repositories whatever the lists say: creating, forking,

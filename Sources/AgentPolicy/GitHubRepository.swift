@@ -43,8 +43,8 @@ public struct GitHubRepository: Hashable, Sendable, CustomStringConvertible {
         guard segments.count == 2 else { return .failure(.init(url: url, problem: "the path must be exactly /OWNER/REPO")) }
         var name = segments[1]
         if name.hasSuffix(".git") { name.removeLast(4) }
-        guard isValidOwner(segments[0]) else { return .failure(.init(url: url, problem: "'\(segments[0])' is not a valid GitHub owner")) }
-        guard isValidName(name) else { return .failure(.init(url: url, problem: "'\(name)' is not a valid GitHub repository name")) }
+        guard isValidOwner(segments[0]) else { return .failure(.init(url: url, problem: "'\(segments[0].quotedInRefusal)' is not a valid GitHub owner")) }
+        guard isValidName(name) else { return .failure(.init(url: url, problem: "'\(name.quotedInRefusal)' is not a valid GitHub repository name")) }
         return .success(GitHubRepository(validOwner: segments[0], validName: name))
     }
 
@@ -77,5 +77,5 @@ public struct GitHubRepository: Hashable, Sendable, CustomStringConvertible {
 public struct GitHubURLProblem: Error, Hashable, Sendable, CustomStringConvertible {
     public let url: String
     public let problem: String
-    public var description: String { "the remote URL '\(url)' is refused: \(problem)" }
+    public var description: String { "the remote URL '\(url.quotedInRefusal)' is refused: \(problem)" }
 }

@@ -57,6 +57,9 @@ public enum AgentRuntime {
         let privateKey = try ReachStartup.loadPrivateKey(configuration)
         defer { privateKey?.wipe() }
         let rotating = RotatingSecrets()
+        // The held secrets in every form the content scan looks for (issue 14), wiped with them.
+        let heldSecrets = LockedHeldSecrets(token: secret, privateKey: privateKey, rotating: rotating, anthropic: anthropic)
+        defer { heldSecrets.wipe() }
         let redactor = Redactor(secrets: [secret, privateKey].compactMap { $0 } + (anthropic.map { [$0.secret] } ?? []), rotating: rotating)
         var logger = Logger(label: "command-agent") { ConsoleLogHandler(label: $0, redactor: redactor) }
         logger.logLevel = .info
@@ -70,7 +73,7 @@ public enum AgentRuntime {
 
         let audit = try StartupChecks.prepare(configuration, redactor: redactor, logger: logger)
         let ledger = try ReachStartup.ledger(configuration)
-        ReachStartup.settleRepositories(&configuration, audit: audit, logger: logger)
+        try ReachStartup.settleRepositories(&configuration, audit: audit, logger: logger)
         do { try LibGit2.bootstrap(caFile: configuration.caFile) } catch {
             throw StartupError(description: "AGENT_CA_FILE: \(error)")
         }
@@ -86,11 +89,13 @@ public enum AgentRuntime {
         // libgit2 blocks: it gets threads of its own (large stacks), never the event loops'.
         let gitThreads = BlockingWorkThreads(
             stackSize: GitLimits.threadStackSize, maximumActive: GitLimits.maximumActiveOperations, maximumThreads: GitLimits.maximumThreads)
+        let temporaryDirectory = ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let leftovers = ViewRepository.removeLeftovers(in: temporaryDirectory)
+        if leftovers > 0 { logger.info("removed \(leftovers) private views left behind in \(temporaryDirectory) by an earlier run") }
         // The session's branches (created, and deleted with their tips): one ledger for every door.
         let git = GitService(
-            configuration: configuration, credential: credential, threads: gitThreads, audit: audit,
-            temporaryDirectory: ProcessIdentity.environment()["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp",
-            ledger: ledger
+            configuration: configuration, credential: credential, threads: gitThreads, audit: audit, temporaryDirectory: temporaryDirectory,
+            ledger: ledger, heldSecrets: heldSecrets
         )
         let listener = FrameListener.make(
             path: configuration.gitSocketPath,
@@ -105,7 +110,8 @@ public enum AgentRuntime {
             path: configuration.ghSocketPath,
             configuration: configuration,
             policy: APIPolicy(
-                refs: RefPolicy(settings: configuration.policy), settings: configuration.api, reach: configuration.reach.settings, ledger: ledger),
+                refs: RefPolicy(settings: configuration.policy), settings: configuration.api,
+                content: APIContentPolicy(rules: configuration.content, held: heldSecrets), reach: configuration.reach.settings, ledger: ledger),
             github: github,
             ledger: ledger,
             pool: pool,

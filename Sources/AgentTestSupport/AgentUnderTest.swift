@@ -31,6 +31,8 @@ public final class AgentUnderTest: @unchecked Sendable {
         workspace = directory.sub("workspace")
         auditLogPath = directory.sub("audit.log")
         try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
+        // Its own temporary directory: another agent (of this run or another) never sees its views.
+        try FileManager.default.createDirectory(atPath: directory.sub("tmp"), withIntermediateDirectories: true)
         if let workspaceSeed {
             try FileManager.default.copyItem(atPath: workspaceSeed, toPath: workspace + "/" + (workspaceSeed as NSString).lastPathComponent)
         }
@@ -46,6 +48,7 @@ public final class AgentUnderTest: @unchecked Sendable {
             // The fixtures' repositories are o/*; tests of the workspace default set it to "".
             "ALLOWED_REPOS": #"["o/*"]"#,
             "AGENT_STATE_DIR": directory.sub("state"),
+            "TMPDIR": directory.sub("tmp"),
         ]
         environment.merge(extra) { $1 }
         self.environment = environment

@@ -225,9 +225,10 @@ final class FixtureHandler: ChannelInboundHandler {
         if let route = routes.first(where: { $0.method == head.method.rawValue && $0.path == path && $0.operation == operation }) {
             status = HTTPResponseStatus(statusCode: route.status)
             body = route.body.flatMap { try? FixturePaths.data("github-api/\($0)") } ?? Data()
-            // A node lookup answers per id when the fixtures have a file for it.
-            if operation == "AgentNodeLookup", let id = Self.variable("id", bodyPrefix),
-                let specific = try? FixturePaths.data("github-api/graphql/AgentNodeLookup-\(id).json")
+            // A node lookup (the agent's AgentNodeLookup, AgentContentNode) answers per id when the
+            // fixtures have a file for it.
+            if let operation, operation.hasPrefix("Agent"), let id = Self.variable("id", bodyPrefix),
+                let specific = try? FixturePaths.data("github-api/graphql/\(operation)-\(id).json")
             {
                 body = specific
             }

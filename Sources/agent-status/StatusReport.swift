@@ -48,6 +48,8 @@ struct StatusReport {
               allowed branch patterns: \(list("policy.allowed_branch_patterns", empty: "any branch not blocked"))
               force-push: \(allowed("policy.allow_force_push")); branch deletion: \(allowed("policy.allow_branch_delete")); moving or deleting tags: \(allowed("policy.allow_tag_updates"))
               merging pull requests: \(allowed("policy.allow_pr_merge")); extra API writes: \(list("policy.allowed_api_writes", empty: "none"))
+              protected paths: \(list("policy.protected_paths", empty: "none"))
+              secret scan: \(reply["policy.secret_scan"] ?? "?")\(reply.values(for: "policy.secret_scan_allow").isEmpty ? "" : " (not for \(list("policy.secret_scan_allow", empty: "")))")
             \(reach())
             """
     }
@@ -57,7 +59,8 @@ struct StatusReport {
         if let reason = health.reason { object["unhealthy_reason"] = .string(reason) }
         for field in reply.fields where field.key != Wire.Key.status {
             let key = String(field.key.map { $0 == "." ? "_" : $0 })
-            if key.hasPrefix("policy_blocked") || key.hasPrefix("policy_allowed_branch") || key == "policy_allowed_api_writes" || Self.reachLists.contains(key)
+            if key.hasPrefix("policy_blocked") || key.hasPrefix("policy_allowed_branch") || key == "policy_allowed_api_writes"
+                || key == "policy_protected_paths" || key == "policy_secret_scan_allow" || Self.reachLists.contains(key)
             {
                 if case .list(let existing) = object[key] { object[key] = .list(existing + [field.value]) } else { object[key] = .list([field.value]) }
             } else {
@@ -66,6 +69,7 @@ struct StatusReport {
         }
         object["policy_blocked_branches"] = object["policy_blocked_branches"] ?? .list([])
         object["policy_allowed_branch_patterns"] = object["policy_allowed_branch_patterns"] ?? .list([])
+        object["policy_protected_paths"] = object["policy_protected_paths"] ?? .list([])
         for key in Self.reachLists { object[key] = object[key] ?? .list([]) }
         return JSONValue.object(object).encoded()
     }

@@ -192,7 +192,9 @@ struct GhThroughAgentTests {
         ])
         #expect(ref.stdout.hasSuffix("\n201"), "\(ref.output)")
         let comment = try await scenario.curl([
-            "-X", "POST", "-w", "\n%{http_code}", "http://localhost/repos/o/app/issues/7/comments", "--data-binary", #"{"body":"hi"}"#,
+            // While SECRET_SCAN is on every write's body is read, so it must be declared JSON (as gh does).
+            "-X", "POST", "-w", "\n%{http_code}", "http://localhost/repos/o/app/issues/7/comments", "-H", "Content-Type: application/json",
+            "--data-binary", #"{"body":"hi"}"#,
         ])
         #expect(comment.stdout.hasSuffix("\n201"), "\(comment.output)")
         let deleted = try await scenario.curl(["-X", "DELETE", "-w", "\n%{http_code}", "http://localhost/repos/o/app/issues/comments/5"])

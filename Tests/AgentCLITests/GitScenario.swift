@@ -17,12 +17,15 @@ struct GitScenario {
     /// - Parameters:
     ///   - environment: agent settings for this test.
     ///   - serverToken: the token the server accepts (differs from the agent's for the wrong-token test).
-    static func start(environment: [String: String] = [:], serverToken: String = canary) async throws -> GitScenario {
+    ///   - githubAPIURL: where gh.sock sends API calls (nowhere by default).
+    static func start(
+        environment: [String: String] = [:], serverToken: String = canary, githubAPIURL: String = "http://127.0.0.1:9"
+    ) async throws -> GitScenario {
         let server = try await FixtureGitServer(token: serverToken)
         try await server.addRepository(owner: "o", name: "app", fixture: "app")
         var settings = ["GITHUB_URL": server.baseURL]
         settings.merge(environment) { $1 }
-        let agent = try await AgentUnderTest(environment: settings)
+        let agent = try await AgentUnderTest(environment: settings, githubAPIURL: githubAPIURL)
         let scratch = try TemporaryDirectory(prefix: "bench")
         let bench = try GitWorkbench(in: scratch.path, socketDirectory: agent.socketDirectory)
         return GitScenario(server: server, agent: agent, bench: bench, scratch: scratch)

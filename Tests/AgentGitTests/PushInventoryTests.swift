@@ -85,6 +85,36 @@ struct PushInventoryTests {
         #expect(bare.objectCount == 1)
     }
 
+    /// Trees nested in one another are held at once: their sizes along one path are bounded,
+    /// from headers, before the deepest one is read; siblings do not add up.
+    @Test func treesOnOnePathAreBoundedTogether() async throws {
+        let fixture = try await RepositoryFixture()
+        let names = (0..<200).map { "file-with-a-longish-name-\($0).txt" }
+        for directory in ["a", "a/b", "c"] {
+            for name in names { try fixture.write(directory + "/" + name, "x\n") }
+        }
+        try await fixture.git(["add", "-A"])
+        try await fixture.git(["commit", "-q", "-m", "wide trees"])
+        let commit = try id(try await fixture.git(["rev-parse", "HEAD"]))
+        func size(_ path: String) async throws -> Int {
+            try #require(Int(try await fixture.git(["cat-file", "-s", "HEAD:" + path]).trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        let (root, a, b, c) = (try await size(""), try await size("a"), try await size("a/b"), try await size("c"))
+        let view = try fixture.view()
+        let fits = PushLimits(maximumTreeBytesOnPath: root + a + b)
+        #expect(throws: Never.self) { _ = try PushInventory.check(view.repository, sending: [commit], remoteHas: [], limits: fits, control: nil) }
+        #expect(root + a + b < root + a + c + b, "c is a sibling: it never adds to a/b")
+        let tight = PushLimits(maximumTreeBytesOnPath: root + a + b - 1)
+        let bHex = try await fixture.git(["rev-parse", "HEAD:a/b"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(throws: PushRefusal.treesTooLarge(tree: bHex, size: root + a + b, limit: root + a + b - 1)) {
+            _ = try PushInventory.check(view.repository, sending: [commit], remoteHas: [], limits: tight, control: nil)
+        }
+        // The remote's trees are walked under the same bound.
+        #expect(throws: PushRefusal.self) {
+            _ = try PushInventory.check(view.repository, sending: [], remoteHas: [commit], limits: tight, control: nil)
+        }
+    }
+
     @Test func anExpiredDeadlineStopsTheWalk() async throws {
         let fixture = try await RepositoryFixture()
         let commit = try await deepCommit(fixture, levels: 10)

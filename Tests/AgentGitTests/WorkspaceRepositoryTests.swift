@@ -84,6 +84,46 @@ struct WorkspaceRepositoryTests {
         _ = ids
     }
 
+    /// Every alternates entry read counts, the missing and repeated ones too, over all files: a
+    /// flood is refused at the file that goes over the limit, and nothing is walked twice.
+    @Test func alternatesEntriesAreCountedInAll() async throws {
+        let fixture = try await RepositoryFixture()
+        try await fixture.makeHistory(commits: 1)
+        let objects = fixture.gitDirectory + "/objects"
+        try FileManager.default.createDirectory(atPath: objects + "/alt/info", withIntermediateDirectories: true)
+        try (String(repeating: "missing\n", count: 6)).write(toFile: objects + "/alt/info/alternates", atomically: true, encoding: .utf8)
+        try ("alt\nalt\n# a comment\n\n" + String(repeating: "gone\n", count: 3)).write(
+            toFile: objects + "/info/alternates", atomically: true, encoding: .utf8)
+        var limits = WorkspaceLimits()
+        // 5 entries in the repository's file (alt twice, gone three times), 6 in alt's: 11.
+        limits.alternatesEntries = 11
+        let repository = try fixture.open(limits: limits)
+        #expect(repository.objectDirectories.count == 2, "\(repository.objectDirectories)")
+        limits.alternatesEntries = 10
+        do {
+            _ = try fixture.open(limits: limits)
+            Issue.record("11 alternates entries were read with a limit of 10")
+        } catch let error as WorkspaceError {
+            #expect(error.rule == .tooMany, "\(error)")
+            #expect(error.message.contains("/objects/alt/info/alternates brings"), "\(error)")
+            #expect(!error.message.contains("missing"), "an entry was echoed: \(error)")
+        }
+    }
+
+    /// The layout is read under the operation's deadline: once it has passed, nothing more is read.
+    @Test func readingTheLayoutStopsAtTheDeadline() async throws {
+        let fixture = try await RepositoryFixture()
+        try await fixture.makeHistory(commits: 1)
+        do {
+            _ = try WorkspaceRepository(
+                gitDirectory: fixture.gitDirectory, root: try ContainedDirectory.openRoot(fixture.workspace), workspace: fixture.workspace,
+                control: OperationControl(deadline: .now))
+            Issue.record("the layout was read past the deadline")
+        } catch let error as WorkspaceError {
+            #expect(error.rule == .stopped && error.code == "timeout", "\(error)")
+        }
+    }
+
     @Test(arguments: ["receive-pack advertisement", "empty repository"])
     func receivePackCapabilitiesAreRead(_ name: String) throws {
         func line(_ text: String) -> [UInt8] { Array(String(format: "%04x", text.utf8.count + 4).utf8) + Array(text.utf8) }

@@ -53,7 +53,9 @@ struct ReachServerTests {
     }
 
     @Test func theStateFileRoundTripsAndRefusesAnythingElse() throws {
-        let state = BranchState(own: [("o/app", "refs/heads/claude/x")], deleted: [("o/app", "refs/heads/wip", String(repeating: "a", count: 40))])
+        let state = BranchState(
+            own: [("o/app", "refs/heads/claude/x", String(repeating: "c", count: 40)), ("o/app", "refs/heads/claude/y", nil)],
+            deleted: [("o/app", "refs/heads/wip", String(repeating: "a", count: 40))])
         #expect(try BranchState.decode(state.encoded(), ownCapacity: 10, deletedCapacity: 10) == state)
         let header = BranchState.header + "\n"
         for bad in [

@@ -19,6 +19,51 @@ struct PrivateDirectoryTests {
         #expect(FileManager.default.fileExists(atPath: "/etc/hostname") || FileManager.default.fileExists(atPath: "/etc"), "a link's target is untouched")
     }
 
+    /// The view may hold refs as deep as the workspace's (and deeper than any fixed walk):
+    /// removal has no depth limit and keeps no descriptor per level.
+    @Test func everythingIsRemovedHoweverDeep() throws {
+        var path = ""
+        do {
+            let directory = try PrivateDirectory(in: NSTemporaryDirectory(), prefix: "private-test")
+            path = directory.path
+            let deep = path + "/" + Array(repeating: "d", count: 1_000).joined(separator: "/")
+            try FileManager.default.createDirectory(atPath: deep, withIntermediateDirectories: true)
+            try Data("x".utf8).write(to: URL(fileURLWithPath: deep + "/leaf"))
+            // A name the removal might pick for a directory it moves up is taken already.
+            try FileManager.default.createDirectory(atPath: path + "/.removing-1/x", withIntermediateDirectories: true)
+        }
+        #expect(!FileManager.default.fileExists(atPath: path), "\(path) was left behind")
+    }
+
+    /// Views an agent left behind when it was killed are removed at the next start; a view a
+    /// running agent holds (locked), a recent one, and anything that is not such a directory
+    /// are kept.
+    @Test func leftoversAreSweptButViewsInUseAreKept() throws {
+        let parent = NSTemporaryDirectory() + "sweep-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        try FileManager.default.createDirectory(atPath: parent + "/view-left1/refs/a/b", withIntermediateDirectories: true)
+        try Data("ref: refs/heads/main\n".utf8).write(to: URL(fileURLWithPath: parent + "/view-left1/refs/a/b/c"))
+        try FileManager.default.createDirectory(atPath: parent + "/elsewhere", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: parent + "/view-link", withDestinationPath: parent + "/elsewhere")
+        try FileManager.default.createDirectory(atPath: parent + "/other-dir", withIntermediateDirectories: true)
+        let hoursAgo = Date(timeIntervalSinceNow: -7_200)
+        try FileManager.default.setAttributes([.modificationDate: hoursAgo], ofItemAtPath: parent + "/view-left1")
+        // Unlocked but recent: a view just made, or one of an agent that does not lock.
+        try FileManager.default.createDirectory(atPath: parent + "/view-recent/refs", withIntermediateDirectories: true)
+        let live = try PrivateDirectory(in: parent, prefix: "view")
+        try live.root.createFile("in-use", contents: Array("y".utf8))
+        try FileManager.default.setAttributes([.modificationDate: hoursAgo], ofItemAtPath: live.path)
+
+        #expect(PrivateDirectory.sweep(in: parent, prefix: "view", minimumAge: 3_600) == 1)
+        #expect(!FileManager.default.fileExists(atPath: parent + "/view-left1"))
+        #expect(FileManager.default.fileExists(atPath: parent + "/view-recent/refs"), "a recent view was removed")
+        #expect(FileManager.default.fileExists(atPath: live.path + "/in-use"), "a view in use was removed")
+        #expect(FileManager.default.fileExists(atPath: parent + "/elsewhere"))
+        #expect(FileManager.default.fileExists(atPath: parent + "/other-dir"))
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: parent + "/view-link")) != nil, "a link was followed or removed")
+    }
+
     @Test func positionedReadsAndExclusiveCreation() throws {
         let directory = try PrivateDirectory(in: NSTemporaryDirectory(), prefix: "private-test")
         let file = try directory.root.createFileExclusively("data", mode: 0o600)

@@ -22,6 +22,9 @@ check "the agent restarts unless stopped" sh -c "[ \"\$(podman inspect --format 
 check "agent-status reports healthy" in_claude 'agent-status | grep -q ": healthy"'
 check "git clone through the agent" in_claude 'git clone -q https://github.com/o/app.git app && test -f app/README.md'
 check "git push origin HEAD:claude/x" in_claude 'cd app && git -c user.name=c -c user.email=c@e commit -q --allow-empty -m e2e && git push origin HEAD:claude/x'
+state_volume=$(podman volume inspect --format '{{.Mountpoint}}' "${session}_agent-state")
+check "the agent records its own branch in its state volume, which only its uid may enter" sh -c \
+    "[ \"\$(stat -c '%u %a' $state_volume)\" = '64000 700' ] && grep -q claude/x $state_volume/branches"
 check "git push origin main is refused by the policy" sh -c "podman exec -w /workspace/app $claude git push origin main 2>&1 | grep -q \"branch 'main' is protected (BLOCKED_BRANCHES)\""
 check "the workspace guard: what the claude container writes into .git does not run on the host" Tests/EndToEnd/workspace-guard.sh "$claude" "$agent" "$work/project"
 # The agent (its own uid) wrote the clone's pack and the guard's records: they are the project

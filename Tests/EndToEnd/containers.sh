@@ -38,7 +38,7 @@ if [ "$(id -u)" = 0 ]; then
 else
     BASE_IMAGE=${BASE_IMAGE:-docker.io/library/debian:bookworm-slim}
 fi
-# The images take the debug build the tests already made (relinked with the Swift runtime inside),
+# The images take the debug build the tests already made (with the Swift runtime beside it),
 # not a second, release compile of the same sources.
 export BASE_IMAGE BINARIES=prebuilt PREBUILT_CONFIGURATION=debug INSTALL_CLAUDE=true
 # The test's images have their own tag, one per checkout: they replace neither your images nor
@@ -61,13 +61,15 @@ no_container_of() { [ -z "$(podman ps -a -q --filter "$(project_label "${1:-}")"
 no_checkout_container() { [ -z "$(checkout_containers)" ]; }
 
 work=$(mktemp -d /tmp/claude-e2e.XXXXXX)
+# tmux's server for the interactive part, this run's own (another run's must not end it).
+tmux_socket=claude-e2e-${work##*.}
 fixture_pid= run_pid= run_two_pid= run_docker_pid=
 cleanup() {
     [ "${KEEP_E2E:-}" = 1 ] && { say "kept: $work and the containers"; return; }
     # run.sh first: a session it has yet to start would bring the agent back up.
     for pid in $run_pid $run_two_pid $run_docker_pid; do { kill -- -"$pid" 2>/dev/null; wait "$pid" 2>/dev/null; } || true; done
     ./run.sh --stop --all >/dev/null 2>&1 || true
-    tmux -L claude-e2e kill-server 2>/dev/null || true
+    tmux -L "$tmux_socket" kill-server 2>/dev/null || true
     for session in ${sessions_used:-}; do
         podman volume rm -f "${session}_agent-run" "${session}_agent-state" "${session}_claude-home" >/dev/null 2>&1 || true
     done
@@ -119,7 +121,7 @@ else
     say "no pip on this machine: the image build downloads the Claude Code CLI from PyPI itself"
 fi
 
-say "building the images (the Swift binaries: the debug build the tests made, relinked)"
+say "building the images (the Swift binaries: the debug build the tests made, as it is)"
 build_started=$(date +%s)
 ./run.sh --build >"$ARTIFACTS/build.log" 2>&1 || { tail -50 "$ARTIFACTS/build.log" >&2; exit 1; }
 say "built in $(($(date +%s) - build_started)) s: agent $(podman image inspect --format '{{.Size}}' localhost/claude-code-agent:${IMAGE_TAG:-latest} | numfmt --to=si)B, claude $(podman image inspect --format '{{.Size}}' localhost/claude-code-claude:${IMAGE_TAG:-latest} | numfmt --to=si)B"

@@ -10,9 +10,10 @@ root=$1 uid=$2 gid=$3
 mkdir -p "$root/usr/lib" "$root/usr/lib64"
 ln -sfn usr/lib "$root/lib"
 ln -sfn usr/lib64 "$root/lib64"
+# (Libraries already in ROOT, as the Swift runtime beside a debug build's binary, stay there.)
 for binary in "$root"/usr/local/bin/*; do
     ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
-done | sort -u | while read -r library; do
+done | sort -u | grep -v "^$root/" | while read -r library; do
     mkdir -p "$root$(dirname "$library")"
     cp -L "$library" "$root$library"
 done

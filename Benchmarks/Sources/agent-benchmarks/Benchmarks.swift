@@ -7,12 +7,14 @@ import Foundation
 enum Benchmarks {
     static func main() async throws {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        // `--only graphql,proxy,resilience,anthropic,git` runs a subset (for profiling one figure); `--no-git` skips the git figures.
+        // `--only graphql,proxy,resilience,anthropic,git,content` runs a subset (for profiling one figure); `--no-git` skips the git figures.
         let onlyIndex = arguments.firstIndex(of: "--only")
         let only = onlyIndex.flatMap { arguments.indices.contains($0 + 1) ? Set(arguments[$0 + 1].split(separator: ",").map(String.init)) : nil }
         let positional = arguments.indices.filter { !arguments[$0].hasPrefix("-") && $0 != onlyIndex.map { $0 + 1 } }.map { arguments[$0] }
         let cache = positional.first ?? FixturePaths.root.deletingLastPathComponent().appendingPathComponent("Benchmarks/.cache").path
-        func wanted(_ name: String) -> Bool { only.map { $0.contains(name) } ?? (name != "git" || !arguments.contains("--no-git")) }
+        func wanted(_ name: String) -> Bool {
+            only.map { $0.contains(name) } ?? (!["git", "content"].contains(name) || !arguments.contains("--no-git"))
+        }
         var lines: [ReportLine] = []
 
         if wanted("graphql") { lines.append(GraphQLBenchmark.run()) }
@@ -40,6 +42,7 @@ enum Benchmarks {
         }
 
         if wanted("git") { lines += try await gitFigures(cache: cache) }
+        if wanted("content") { lines += try await ContentBenchmark.run(cache: cache) }
 
         let machine =
             (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")

@@ -7,8 +7,16 @@ public struct ObjectLimits: Hashable, Sendable {
     /// The longest chain of deltas followed to rebuild one object (git writes at most 50;
     /// `pack.depth` may be set up to 4095).
     public var maximumDeltaChain: Int
-    /// Memory for rebuilt delta bases kept for reuse.
+    /// Memory for rebuilt delta bases kept for reuse (recently rebuilt ones, whatever their
+    /// size, as git's `core.deltaBaseCacheLimit`).
     public var deltaBaseCacheBytes: Int
+    /// Bytes one operation may produce by applying deltas whatever it has read: a long chain of
+    /// large deltas read in an unlucky order is rebuilt from its base on every read; this (with
+    /// `rebuiltBytesPerByteRead`) ends such work long before the operation's deadline.
+    public var maximumRebuiltBytes: Int
+    /// Bytes one operation may rebuild in addition, per byte of objects it has read (see
+    /// `RebuildBudget`).
+    public var rebuiltBytesPerByteRead: Int
     /// Memory for pack index tables kept for fast lookups, over all packs (beyond it, indexes are
     /// searched with reads).
     public var indexMemoryBytes: Int
@@ -17,17 +25,22 @@ public struct ObjectLimits: Hashable, Sendable {
         maximumObjectSize: Int = 100 << 20,
         maximumDeltaChain: Int = 10_000,
         deltaBaseCacheBytes: Int = 32 << 20,
+        maximumRebuiltBytes: Int = 8 << 30,
+        rebuiltBytesPerByteRead: Int = 16,
         indexMemoryBytes: Int = 128 << 20
     ) {
         self.maximumObjectSize = maximumObjectSize
         self.maximumDeltaChain = maximumDeltaChain
         self.deltaBaseCacheBytes = deltaBaseCacheBytes
+        self.maximumRebuiltBytes = maximumRebuiltBytes
+        self.rebuiltBytesPerByteRead = rebuiltBytesPerByteRead
         self.indexMemoryBytes = indexMemoryBytes
     }
 }
 
 /// Recently rebuilt objects, kept to rebuild the deltas based on them: a byte budget, oldest
-/// entries dropped first.
+/// entries dropped first. Any object that fits the budget is kept, however large: a chain of
+/// large deltas read link after link then costs one delta per read, not the whole chain.
 struct DeltaBaseCache {
     struct Key: Hashable {
         let pack: Int
@@ -47,7 +60,7 @@ struct DeltaBaseCache {
     func get(_ key: Key) -> (kind: ObjectKind, bytes: [UInt8])? { entries[key] }
 
     mutating func put(_ key: Key, kind: ObjectKind, bytes value: [UInt8]) {
-        guard value.count <= budget / 4, entries[key] == nil else { return }
+        guard value.count <= budget, entries[key] == nil else { return }
         while bytes + value.count > budget, head < order.count {
             if let removed = entries.removeValue(forKey: order[head]) { bytes -= removed.bytes.count }
             head += 1

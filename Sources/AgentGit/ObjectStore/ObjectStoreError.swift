@@ -13,6 +13,9 @@ public enum ObjectStoreError: Error, Hashable, Sendable, CustomStringConvertible
     case file(ContainedFileError)
     /// The operation's deadline passed or it was cancelled.
     case stopped(String)
+    /// Rebuilding objects from deltas took more than the operation's budget of bytes (`limit`,
+    /// given the `read` bytes of objects read so far).
+    case tooMuchRebuilding(limit: Int, read: Int)
 
     public var description: String {
         switch self {
@@ -24,6 +27,9 @@ public enum ObjectStoreError: Error, Hashable, Sendable, CustomStringConvertible
         case .file(let error) where error.kind == .escapes: "\(error.path) leads outside the workspace (a link or '..')"
         case .file(let error): error.description
         case .stopped(let reason): reason
+        case .tooMuchRebuilding(let limit, let read):
+            "rebuilding objects from their deltas took more than \(ByteCount(limit)) for \(ByteCount(read)) of objects read "
+                + "(long chains of large deltas); repack the repository with shorter chains ('git repack -a -d -f --depth=50')"
         }
     }
 }

@@ -30,12 +30,15 @@ final class WorkspaceObjectStore {
     /// Rebuilt objects up to this size are kept too: libgit2 reads each object it packs twice.
     private static let rebuiltObjectCacheLimit = 64 * 1024
     private let packs: [PackFile]
+    /// Bytes rebuilt from deltas and bytes of objects read so far, and what is allowed.
+    private let rebuildBudget: Mutex<RebuildBudget>
 
     init(directories: [Directory], limits: ObjectLimits, control: OperationControl?) {
         self.directories = directories
         self.limits = limits
         self.control = control
         self.cache = Mutex(DeltaBaseCache(budget: limits.deltaBaseCacheBytes))
+        self.rebuildBudget = Mutex(RebuildBudget(allowance: limits.maximumRebuiltBytes, perByteRead: limits.rebuiltBytesPerByteRead))
         self.packs = directories.flatMap(\.packs)
     }
 
@@ -73,6 +76,19 @@ final class WorkspaceObjectStore {
     /// Rebuilds the object into a buffer from `allocate` (called once, with its exact size).
     /// - Throws: `.tooLarge` before allocating anything larger than the limit.
     func read(
+        _ id: RawObjectID,
+        allocate: (Int) -> UnsafeMutableRawBufferPointer?
+    ) throws(ObjectStoreError) -> ObjectKind {
+        var size = 0
+        let kind = try readUncounted(id) { count in
+            size = count
+            return allocate(count)
+        }
+        rebuildBudget.withLock { $0.delivered(size) }
+        return kind
+    }
+
+    private func readUncounted(
         _ id: RawObjectID,
         allocate: (Int) -> UnsafeMutableRawBufferPointer?
     ) throws(ObjectStoreError) -> ObjectKind {
@@ -196,6 +212,7 @@ final class WorkspaceObjectStore {
             let result: [UInt8]? = try delta.withBytes { (deltaBytes) throws(ObjectStoreError) -> [UInt8]? in
                 let header = try deltaHeader(deltaBytes, link.pack)
                 try checkSize(header.resultSize, id)
+                try rebuildBudget.withLock { (budget) throws(ObjectStoreError) in try budget.rebuilding(header.resultSize) }
                 return try base.bytes.withBytes { (baseBytes) throws(ObjectStoreError) -> [UInt8]? in
                     if isLast {
                         guard let output = allocate(header.resultSize) else { throw .stopped("out of memory") }

@@ -1,10 +1,18 @@
 import AgentSystem
 
-/// Reads the parts of a repository's layout beneath the workspace root, with its limits.
+/// Reads the parts of a repository's layout beneath the workspace root, with its limits, and
+/// stops when its operation must (at its deadline), so that no layout keeps a git thread busy
+/// after its client got its answer.
 struct LayoutReader {
     let root: ContainedDirectory
     let workspace: String
     let limits: WorkspaceLimits
+    let control: OperationControl?
+
+    /// Throws when the operation must stop.
+    func checkControl() throws(WorkspaceError) {
+        if let reason = control?.stopReason { throw WorkspaceError(.stopped, reason) }
+    }
 
     /// A directory listing's error; too many entries is worded as such.
     private func entriesError(_ error: ContainedFileError) -> WorkspaceError {
@@ -24,12 +32,21 @@ struct LayoutReader {
     /// The object directory at `start` and every alternate, breadth first, each once. Relative
     /// alternates are relative to the object directory that names them, as in git; absolute ones
     /// must lie inside the workspace; the kernel refuses any that leave it through a link.
+    ///
+    /// Every entry read counts against `limits.alternatesEntries` (missing and repeated ones
+    /// too), a name already queued is not queued again, and the queue is walked by index: the
+    /// work is linear in the bytes of the alternates files read, and bounded.
     func objectDirectories(startingAt start: String, map: WorkspacePathMap, displayName: String) throws(WorkspaceError) -> [String] {
         var found: [String] = []
         var seen: Set<[UInt64]> = []
+        var queued: Set<String> = [start]
         var queue: [(path: String, depth: Int)] = [(start, 0)]
-        while !queue.isEmpty {
-            let (path, depth) = queue.removeFirst()
+        var entriesRead = 0
+        var next = 0
+        while next < queue.count {
+            try checkControl()
+            let (path, depth) = queue[next]
+            next += 1
             let status: FileStatus
             do {
                 status = try root.directory(path).status()
@@ -46,14 +63,20 @@ struct LayoutReader {
                 throw WorkspaceError(.tooMany, "\(displayName) names more than \(limits.objectDirectories) object directories (alternates)")
             }
             guard let text = try readIfPresent(path + "/info/alternates", limit: limits.alternatesFile) else { continue }
+            let file = "\(root.displayPath)/\(path)/info/alternates"
             for line in text.split(whereSeparator: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
                 let entry = String(decoding: line, as: UTF8.self)
                 if entry.isEmpty || entry.hasPrefix("#") { continue }
-                guard depth < limits.alternateDepth else {
-                    throw WorkspaceError(.tooMany, "\(root.displayPath)/\(path)/info/alternates nests alternates more than \(limits.alternateDepth) deep")
+                entriesRead += 1
+                guard entriesRead <= limits.alternatesEntries else {
+                    throw WorkspaceError(
+                        .tooMany, "\(file) brings the alternates entries of \(displayName) to more than \(limits.alternatesEntries) (in all files)")
                 }
-                let next = entry.hasPrefix("/") ? try map.relative(entry, what: "an entry of \(root.displayPath)/\(path)/info/alternates") : path + "/" + entry
-                queue.append((next, depth + 1))
+                guard depth < limits.alternateDepth else {
+                    throw WorkspaceError(.tooMany, "\(file) nests alternates more than \(limits.alternateDepth) deep")
+                }
+                let alternate = entry.hasPrefix("/") ? try map.relative(entry, what: "an entry of \(file)") : path + "/" + entry
+                if queued.insert(alternate).inserted { queue.append((alternate, depth + 1)) }
             }
         }
         return found
@@ -64,6 +87,7 @@ struct LayoutReader {
     func readLooseReferences(under relative: String, into references: inout [String: ReferenceTarget]) throws(WorkspaceError) {
         var stack: [(path: String, name: String, depth: Int)] = [(relative, "refs", 0)]
         while let (path, name, depth) = stack.popLast() {
+            try checkControl()
             let directory: ContainedDirectory
             let entries: [String]
             do {
@@ -74,7 +98,8 @@ struct LayoutReader {
             } catch {
                 throw WorkspaceError(error, workspace: workspace)
             }
-            for entry in entries.sorted() {
+            for (index, entry) in entries.sorted().enumerated() {
+                if index % 256 == 255 { try checkControl() }
                 let status: FileStatus
                 do { status = try directory.entryStatus(entry) } catch { throw WorkspaceError(error, workspace: workspace) }
                 switch status.kind {
@@ -142,6 +167,7 @@ struct LayoutReader {
             guard first + packs.count < limits.packs else {
                 throw WorkspaceError(.tooMany, "\(root.displayPath)/\(relative)/pack holds more than \(limits.packs) packs; run 'git repack -a -d' first")
             }
+            try checkControl()
             let base = relative + "/pack/" + name.dropLast(4)
             if let pack = try pack(at: base, number: first + packs.count, budget: budget) { packs.append(pack) }
         }

@@ -13,6 +13,8 @@ public struct WorkspaceError: Error, Hashable, Sendable, CustomStringConvertible
         case tooMany
         /// The agent's own side failed (its temporary directory, libgit2).
         case agentFailed
+        /// The operation reached its deadline (or was stopped) while reading the layout.
+        case stopped
     }
 
     public let rule: Rule
@@ -32,6 +34,7 @@ public struct WorkspaceError: Error, Hashable, Sendable, CustomStringConvertible
         case .notRepository: "repository-missing"
         case .refused, .tooMany: "repository-refused"
         case .agentFailed: "agent-failed"
+        case .stopped: "timeout"
         }
     }
 
@@ -54,6 +57,7 @@ public struct WorkspaceError: Error, Hashable, Sendable, CustomStringConvertible
     init(_ error: ObjectStoreError, workspace: String) {
         switch error {
         case .file(let file): self.init(file, workspace: workspace)
+        case .stopped(let reason): self.init(.stopped, reason)
         default: self.init(.refused, error.description)
         }
     }

@@ -9,6 +9,9 @@ public struct WorkspaceLimits: Hashable, Sendable {
     public var alternatesFile = 64 * 1024
     /// Alternates of alternates, as deep as git follows them.
     public var alternateDepth = 5
+    /// Entries read from all `alternates` files together, missing and repeated ones included
+    /// (a repository has a handful; git has no limit).
+    public var alternatesEntries = 1_000
     /// Object directories in all (the repository's own and its alternates).
     public var objectDirectories = 64
     /// Packs in all object directories (`git gc` keeps it near 1; `gc.autoPackLimit` is 50).

@@ -18,18 +18,29 @@ public final class WorkspaceRepository {
     let limits: WorkspaceLimits
     private let workspace: WorkspacePathMap
 
+    /// The operation's deadline, checked while the layout is read.
+    private let control: OperationControl?
+
     /// Opens the repository whose git directory is `gitDirectory` (an absolute path inside the
     /// workspace).
+    /// - Parameter control: the operation's deadline; reading stops (`.stopped`) once it passes.
     /// - Throws: `WorkspaceError` naming the path and the rule that refused it.
-    public init(gitDirectory: String, root: ContainedDirectory, workspace: String, limits: WorkspaceLimits = WorkspaceLimits()) throws(WorkspaceError) {
+    public init(
+        gitDirectory: String,
+        root: ContainedDirectory,
+        workspace: String,
+        limits: WorkspaceLimits = WorkspaceLimits(),
+        control: OperationControl? = nil
+    ) throws(WorkspaceError) {
         self.displayPath = gitDirectory
         self.root = root
         self.limits = limits
+        self.control = control
         let map = WorkspacePathMap(workspace: workspace)
         self.workspace = map
         let relative = try map.relative(gitDirectory, what: "the repository \(gitDirectory)")
         gitRelative = relative
-        let reader = LayoutReader(root: root, workspace: workspace, limits: limits)
+        let reader = LayoutReader(root: root, workspace: workspace, limits: limits, control: control)
         do {
             _ = try root.directory(relative)
         } catch  where error.kind == .missing || error.kind == .notDirectory {
@@ -63,7 +74,7 @@ public final class WorkspaceRepository {
     /// Opens every pack (index and data) and the loose objects of each object directory, as an
     /// object store for libgit2.
     func makeObjectStore(limits objectLimits: ObjectLimits, control: OperationControl?) throws(WorkspaceError) -> WorkspaceObjectStore {
-        let reader = LayoutReader(root: root, workspace: workspace.workspace, limits: limits)
+        let reader = LayoutReader(root: root, workspace: workspace.workspace, limits: limits, control: control ?? self.control)
         var directories: [WorkspaceObjectStore.Directory] = []
         var packCount = 0
         let budget = IndexMemoryBudget(bytes: objectLimits.indexMemoryBytes)

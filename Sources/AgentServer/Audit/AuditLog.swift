@@ -1,3 +1,4 @@
+import AgentPolicy
 import AgentSystem
 import FoundationEssentials
 import Synchronization
@@ -132,7 +133,7 @@ struct JSONLine {
     }
 }
 
-/// Writes audit entries as JSON lines, each passed through the redactor first.
+/// Writes audit entries as JSON lines, each passed through the redactor and `SecretMasking` first.
 public final class AuditLog: Sendable {
     private let file: AppendOnlyFile
     private let redactor: Redactor
@@ -144,7 +145,8 @@ public final class AuditLog: Sendable {
     }
 
     public func record(_ entry: AuditEntry) {
-        let line = redactor.redact(entry.jsonLine()) + "\n"
+        // The held secrets, then well-known formats a client put in a path or ref name (issue 14).
+        let line = SecretMasking.mask(redactor.redact(entry.jsonLine())) + "\n"
         writeLock.withLock { _ in
             _ = file.write(Array(line.utf8))
         }

@@ -25,6 +25,9 @@ public struct AgentConfiguration: Sendable {
     /// `AGENT_WORKSPACE_GUARD`: whether the workspace guard keeps the host's git safe (default true).
     public var isWorkspaceGuarded: Bool = true
 
+    /// `PROTECTED_PATHS`, `SECRET_SCAN`, `SECRET_SCAN_ALLOW`: what pushes and API writes may carry.
+    public var content: ContentRules = .defaults
+
     /// `ANTHROPIC_API_URL`: where `anthropic.sock` sends Claude's API requests.
     public var anthropicAPIURL: UpstreamURL
 

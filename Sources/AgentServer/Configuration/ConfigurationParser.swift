@@ -88,6 +88,7 @@ public struct ConfigurationParser: Sendable {
             isWorkspaceGuarded: try flag("AGENT_WORKSPACE_GUARD", default: true),
             anthropicAPIURL: try url("ANTHROPIC_API_URL", nil, default: "https://api.anthropic.com")
         )
+        configuration.content = try contentRules()
         configuration.reach = try reach()
         return (configuration, warnings())
     }

@@ -17,7 +17,7 @@ struct FetchOperation {
         control: OperationControl,
         onEvent: @escaping @Sendable (TransferEvent) -> Void
     ) throws(GitServiceError) {
-        let workspace = try opener.open(gitDirectory)
+        let workspace = try opener.open(gitDirectory, control: control)
         let view = try opener.view(of: workspace, control: control)
         let missing = wants.filter { !view.repository.contains($0) }
         guard !missing.isEmpty else { return }

@@ -11,6 +11,10 @@ import AgentSystem
 struct GitOperationRunner: Sendable {
     let threads: BlockingWorkThreads
 
+    /// Events held for a client that takes its progress frames slowly (or not at all, until the
+    /// connection's write deadline closes it); beyond it the oldest are dropped.
+    static let bufferedEvents = 256
+
     /// - Parameters:
     ///   - timeLimit: the operation's deadline, from now.
     ///   - wantsProgress: whether transfer progress and the server's progress reach the client
@@ -27,7 +31,7 @@ struct GitOperationRunner: Sendable {
         let timeout = GitServiceError.failed(
             "the \(what) did not finish within \(minutes > 0 ? "\(minutes) minutes" : "\(timeLimit.components.seconds) s") (the agent's limit)",
             code: "timeout")
-        let (events, continuation) = AsyncStream.makeStream(of: TransferEvent.self)
+        let (events, continuation) = AsyncStream.makeStream(of: TransferEvent.self, bufferingPolicy: .bufferingNewest(Self.bufferedEvents))
         let threads = self.threads
         // Forwards events until the work ends (its task finishes the stream), draining what is left.
         async let forwarding: Void = Self.forward(events, to: progress)

@@ -7,6 +7,8 @@ struct GitRequest: Sendable {
     /// Limits that keep one request bounded.
     static let maximumWants = 100_000
     static let maximumRefspecs = 1_000
+    /// `PATH_MAX`: no longer path can be opened.
+    static let maximumGitDirectoryLength = 4_096
 
     let repository: GitHubRepository
     let gitDirectory: String?
@@ -20,6 +22,9 @@ struct GitRequest: Sendable {
         }
         gitDirectory = frame[Wire.Key.gitDirectory]
         if needsRepository, gitDirectory == nil { throw .badRequest("the request has no git_dir=") }
+        if let gitDirectory, gitDirectory.utf8.count > Self.maximumGitDirectoryLength {
+            throw .badRequest("git_dir '\(gitDirectory.quotedInRefusal)' is longer than \(Self.maximumGitDirectoryLength) bytes")
+        }
         wantsProgress = frame[Wire.Key.progress] == "true"
     }
 
@@ -30,7 +35,7 @@ struct GitRequest: Sendable {
         }
         var ids: [ObjectID] = []
         for value in values {
-            guard let id = ObjectID(hex: value) else { throw .badRequest("'\(value)' is not an object id") }
+            guard let id = ObjectID(hex: value) else { throw .badRequest("'\(value.quotedInRefusal)' is not an object id") }
             ids.append(id)
         }
         return ids
@@ -43,7 +48,7 @@ struct GitRequest: Sendable {
         }
         var refspecs: [PushRefspec] = []
         for value in values {
-            guard let refspec = PushRefspec.parse(value) else { throw .badRequest("'\(value)' is not a [+]SRC:DST refspec") }
+            guard let refspec = PushRefspec.parse(value) else { throw .badRequest("'\(value.quotedInRefusal)' is not a [+]SRC:DST refspec") }
             refspecs.append(refspec)
         }
         return refspecs
@@ -53,11 +58,11 @@ struct GitRequest: Sendable {
     static func leases(_ frame: Frame) throws(GitServiceError) -> [String: String] {
         var leases: [String: String] = [:]
         for value in frame.values(for: Wire.Key.lease) {
-            guard let colon = value.lastIndex(of: ":") else { throw .badRequest("'\(value)' is not REF:OID") }
+            guard let colon = value.lastIndex(of: ":") else { throw .badRequest("'\(value.quotedInRefusal)' is not REF:OID") }
             let expected = String(value[value.index(after: colon)...])
-            guard expected.isEmpty || ObjectID(hex: expected) != nil else { throw .badRequest("'\(expected)' is not an object id") }
+            guard expected.isEmpty || ObjectID(hex: expected) != nil else { throw .badRequest("'\(expected.quotedInRefusal)' is not an object id") }
             guard case .success(let name) = RefName.parse(String(value[..<colon])) else {
-                throw .badRequest("'\(value[..<colon])' is not a ref name")
+                throw .badRequest("'\(String(value[..<colon]).quotedInRefusal)' is not a ref name")
             }
             leases[name.fullName] = expected
         }

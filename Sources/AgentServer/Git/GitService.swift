@@ -14,6 +14,7 @@ struct GitService: Sendable {
     /// The session's branches (created, deleted) across git.sock and gh.sock.
     let ledger: BranchLedger
     let limits: GitLimits
+    let content: PushContentCheck
 
     init(
         configuration: AgentConfiguration,
@@ -22,6 +23,7 @@ struct GitService: Sendable {
         audit: AuditLog,
         temporaryDirectory: String,
         ledger: BranchLedger,
+        heldSecrets: any HeldSecretSource,
         limits: GitLimits = GitLimits()
     ) {
         self.configuration = configuration
@@ -32,6 +34,7 @@ struct GitService: Sendable {
         self.opener = WorkspaceOpener(workspace: configuration.workspace, temporaryDirectory: temporaryDirectory, limits: limits)
         self.ledger = ledger
         self.limits = limits
+        self.content = PushContentCheck(rules: configuration.content, held: heldSecrets)
     }
 
     private func upstreamURL(_ repository: GitHubRepository) -> String {
@@ -119,7 +122,8 @@ struct GitService: Sendable {
             repositoryName: request.repository.description,
             credentials: credentials,
             ledger: ledger,
-            limits: limits
+            limits: limits,
+            content: content
         )
         let gitDirectory = request.gitDirectory ?? ""
         let isAtomic = frame[Wire.Key.atomic] == "true"
@@ -151,6 +155,7 @@ struct GitService: Sendable {
                 decision: failures.isEmpty ? "allow" : (failures.count == outcome.results.count ? "deny" : "partial"),
                 code: outcome.refusalCode,
                 reason: denials.isEmpty ? failures.first.map { "\($0.destination): \($0.failure ?? "")" } : denials.joined(separator: "; "),
+                details: outcome.inspection?.auditDetails ?? [],
                 started: started
             ))
         return reply

@@ -16,10 +16,16 @@ enum GitServiceError: Error, Sendable {
         }
     }
 
+    /// Longer messages are cut: they may quote what a client sent or libgit2's wording of it,
+    /// and a refusal must not echo a whole request back into the reply and the audit log.
+    static let maximumMessageLength = 2_000
+
     var message: String {
-        switch self {
-        case .badRequest(let message), .refused(let message, _), .failed(let message, _): message
-        }
+        let message =
+            switch self {
+            case .badRequest(let message), .refused(let message, _), .failed(let message, _): message
+            }
+        return message.count > Self.maximumMessageLength ? String(message.prefix(Self.maximumMessageLength)) + "…" : message
     }
 
     var reply: Frame {

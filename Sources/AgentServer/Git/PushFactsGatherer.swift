@@ -22,7 +22,7 @@ struct PushFactsGatherer {
         var problem: String?
         if let source = refspec.source {
             if Self.isMessageSearch(source) {
-                problem = "src refspec \(source) searches commit messages, which the agent does not do; name a branch, tag or commit"
+                problem = "src refspec \(source.quotedInRefusal) searches commit messages, which the agent does not do; name a branch, tag or commit"
             } else {
                 do { newID = try repository.resolve(source) } catch { problem = error.message }
             }
@@ -37,7 +37,7 @@ struct PushFactsGatherer {
             case .none: ancestry = .remoteObjectMissing
             }
         }
-        let isOwn = ledger.isOwn(branch: fullName, repository: repositoryName)
+        let isOwn = isOwnBranch(fullName, remoteID: remoteID)
         var deletedTip: String?
         var containsDeletedTip = false
         if remoteID == nil, let newID, ledger.keepsHistory(ofOwnBranch: isOwn), let tip = ledger.deletedTip(branch: fullName, repository: repositoryName) {
@@ -49,5 +49,16 @@ struct PushFactsGatherer {
             containsDeletedTip: containsDeletedTip)
         facts.isOwnBranch = isOwn
         return facts
+    }
+
+    /// The agent's branch, and still its history: the upstream's tip is the last tip the agent
+    /// set, or descends from it. A branch deleted elsewhere and re-created by someone else keeps
+    /// the name but not that history; an unknown tip, or a remote object missing here, is not
+    /// the agent's (the safe side: only fast-forwards).
+    private func isOwnBranch(_ fullName: String, remoteID: ObjectID?) -> Bool {
+        guard let remoteID, let tip = ledger.ownTip(branch: fullName, repository: repositoryName).flatMap(ObjectID.init(hex:)) else {
+            return false
+        }
+        return tip == remoteID || repository.isAncestor(tip, of: remoteID) == true
     }
 }

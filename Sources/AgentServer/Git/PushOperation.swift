@@ -18,6 +18,8 @@ struct PushOperation {
     let credentials: TokenCredentials
     let ledger: BranchLedger
     let limits: GitLimits
+    /// `PROTECTED_PATHS` and `SECRET_SCAN` on what each ref would bring (`PushContentCheck`).
+    let content: PushContentCheck
 
     struct Outcome: Sendable {
         let entries: [PushPlanEntry]
@@ -25,6 +27,8 @@ struct PushOperation {
         let results: [(destination: String, failure: String?)]
         /// Why the push as a whole was refused before packing (`tree-too-deep`, …), if it was.
         let refusalCode: String?
+        /// What the content rules inspected, for the audit line.
+        var inspection: ContentInspection? = nil
     }
 
     func run(
@@ -36,7 +40,7 @@ struct PushOperation {
         control: OperationControl,
         onEvent: @escaping @Sendable (TransferEvent) -> Void
     ) throws(GitServiceError) -> Outcome {
-        let workspace = try opener.open(gitDirectory)
+        let workspace = try opener.open(gitDirectory, control: control)
         let view = try opener.view(of: workspace, control: control)
         let approved = ApprovedUpdates()
         let observer = TransferObserver(
@@ -65,6 +69,16 @@ struct PushOperation {
         if !tips.isEmpty {
             do {
                 _ = try PushInventory.check(view.repository, sending: tips, remoteHas: Array(Set(advertised.values)), limits: limits.push, control: control)
+            } catch {
+                if let reason = control.stopReason { throw .failed(reason, code: "timeout") }
+                return refuseAll(entries, error.description, code: error.code)
+            }
+        }
+        var inspection: ContentInspection?
+        if !tips.isEmpty {
+            do {
+                (entries, inspection) = try content.apply(
+                    to: entries, repository: view.repository, advertised: advertised, isAtomic: isAtomic, control: control, onEvent: onEvent)
             } catch {
                 if let reason = control.stopReason { throw .failed(reason, code: "timeout") }
                 return refuseAll(entries, error.description, code: error.code)
@@ -107,7 +121,7 @@ struct PushOperation {
                 if !isDryRun, entry.isSent, let status = serverRejections[entry.fullName] { return (entry.destination, status) }
                 return (entry.destination, nil)
             },
-            refusalCode: nil)
+            refusalCode: nil, inspection: inspection)
     }
 
     /// Every ref of the push refused with one reason (nothing is sent).

@@ -8,16 +8,17 @@ struct WorkspaceOpener: Sendable {
     let temporaryDirectory: String
     let limits: GitLimits
 
-    func open(_ gitDirectory: String) throws(GitServiceError) -> WorkspaceRepository {
+    func open(_ gitDirectory: String, control: OperationControl) throws(GitServiceError) -> WorkspaceRepository {
         guard gitDirectory.hasPrefix("/") else {
-            throw .badRequest("git_dir must be an absolute path, not '\(gitDirectory)'")
+            throw .badRequest("git_dir must be an absolute path, not '\(gitDirectory.quotedInRefusal)'")
         }
         let root: ContainedDirectory
         do { root = try ContainedDirectory.openRoot(workspace) } catch {
             throw .refused("the workspace \(workspace) is not available (\(error))", code: "workspace-missing")
         }
         do {
-            return try WorkspaceRepository(gitDirectory: gitDirectory, root: root, workspace: workspace, limits: limits.workspace)
+            return try WorkspaceRepository(
+                gitDirectory: gitDirectory, root: root, workspace: workspace, limits: limits.workspace, control: control)
         } catch {
             throw GitServiceError(error)
         }
@@ -36,7 +37,7 @@ extension GitServiceError {
     /// A workspace refusal keeps its rule's code; the agent's own failures are errors.
     init(_ error: WorkspaceError) {
         switch error.rule {
-        case .agentFailed: self = .failed(error.message, code: error.code)
+        case .agentFailed, .stopped: self = .failed(error.message, code: error.code)
         default: self = .refused(error.message, code: error.code)
         }
     }

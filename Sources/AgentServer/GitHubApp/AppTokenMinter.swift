@@ -114,7 +114,7 @@ struct AppTokenMinter: Sendable {
                 return Failure(
                     code: "app-clock-skew",
                     description:
-                        "this machine's clock is \(abs(skew)) s \(skew > 0 ? "ahead of" : "behind") GitHub's, so GitHub refuses the App's JWT; set the clock (NTP)"
+                        "this machine's clock is \(Self.amount(ofSkew: skew)) \(skew > 0 ? "ahead of" : "behind") GitHub's, so GitHub refuses the App's JWT; set the clock (NTP)"
                 )
             }
             return Failure(
@@ -131,6 +131,13 @@ struct AppTokenMinter: Sendable {
     }
 
     private let lastSkew = SkewBox()
+
+    /// The skew as a person reads it: GitHub's Date header has whole seconds and the answer takes
+    /// time to arrive, so past two minutes only whole minutes are meaningful.
+    static func amount(ofSkew skew: Int64) -> String {
+        let seconds = abs(skew)
+        return seconds < 120 ? "about \(seconds) s" : "about \((seconds + 30) / 60) minutes"
+    }
 
     private func send(_ method: String, _ path: String, body: String?) async throws(Failure) -> (Int, HTTPHeaders, [UInt8]) {
         let jwt: String

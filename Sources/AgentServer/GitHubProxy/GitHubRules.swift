@@ -22,8 +22,9 @@ struct GitHubRules: ForwardingRules {
     /// Methods GitHub's API uses; anything else (`OPTIONS`, `TRACE`, `CONNECT`, WebDAV…) is refused.
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
     /// More lookup rounds than any request needs (a repository id, a pull request, then its
-    /// branch, then a deleted branch's tip or a re-created one's history).
-    static let maximumLookupRounds = 4
+    /// branch, then a deleted branch's tip or a re-created one's history; then what the content
+    /// rules ask once the route is settled: a ref's target, then GitHub's compare).
+    static let maximumLookupRounds = 6
 
     func screen(_ head: HTTPRequestHead, peer: PeerCredentials) -> Screening {
         func refuse(_ status: HTTPResponseStatus, _ message: String, _ code: String = "bad-request") -> Screening {

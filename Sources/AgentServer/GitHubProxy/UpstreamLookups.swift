@@ -27,6 +27,8 @@ struct UpstreamLookups: Sendable {
                 facts.reach.pullRequestHeadRepositories[APIPullRequestKey(repository, number)] = json["head"]?["repo"]?["full_name"]?.string
             case .node(let id):
                 facts.nodes[id] = try await node(id, into: &facts)
+            case .content(let lookup):
+                facts.content.answers[lookup] = try await answer(lookup)
             case .reach(let lookup):
                 try await resolve(lookup, into: &facts)
             }

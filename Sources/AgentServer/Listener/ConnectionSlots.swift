@@ -66,18 +66,42 @@ final class ConnectionSlots: Sendable {
 }
 
 /// One connection's slot: whether the agent is waiting for the client, and since when.
+///
+/// Two things make the agent wait for a client: the connection's protocol waiting for its next
+/// request (`waitingForClient`/`working`), and writes to the client that do not drain because
+/// it does not read (`writesBlocked`/`writesFlowing`, whatever the protocol is doing).
 final class ConnectionSlot: Sendable {
     let channel: any Channel
     /// Uptime nanoseconds since the agent began waiting for the client; 0 while it works.
     private let since: Atomic<UInt64>
+    /// Uptime nanoseconds since writes to the client stopped draining; 0 while they drain.
+    private let blockedSince = Atomic<UInt64>(0)
 
     init(channel: any Channel) {
         self.channel = channel
         self.since = Atomic(NIODeadline.now().uptimeNanoseconds | 1)
     }
 
-    var isWaitingForClient: Bool { since.load(ordering: .relaxed) != 0 }
-    var waitingSince: UInt64 { since.load(ordering: .relaxed) }
+    var isWaitingForClient: Bool { waitingSince != 0 }
+
+    /// When the agent began waiting for the client (the earlier of the two waits); 0 if it does not.
+    var waitingSince: UInt64 {
+        let waiting = since.load(ordering: .relaxed)
+        let blocked = blockedSince.load(ordering: .relaxed)
+        if waiting == 0 || blocked == 0 { return max(waiting, blocked) }
+        return min(waiting, blocked)
+    }
+
+    /// What is written to the client no longer drains (it does not read): the connection may
+    /// be evicted even while the agent works for it.
+    func writesBlocked() {
+        _ = blockedSince.compareExchange(expected: 0, desired: NIODeadline.now().uptimeNanoseconds | 1, ordering: .relaxed)
+    }
+
+    /// Writes drain again.
+    func writesFlowing() {
+        blockedSince.store(0, ordering: .relaxed)
+    }
 
     /// The agent now waits for the client (keeps the earlier start if it already did).
     func waitingForClient() {

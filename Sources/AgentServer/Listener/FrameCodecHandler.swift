@@ -11,6 +11,10 @@ import NIOCore
 /// - a connection may spend at most `limits.idleBudget` waiting for requests in all, and carry at
 ///   most `limits.maximumRequests` requests: then it is closed (after the last reply), so that a
 ///   client sending a request now and then cannot keep its slot for ever;
+/// - every reply and progress frame must be taken by the client within `limits.writeTimeout`
+///   (of being written, or of the client taking the one before): a client that does not read is
+///   disconnected, and while what is written to it does not drain its slot counts as waiting for
+///   it (`ConnectionSlot.writesBlocked`), so that it gives way to a new connection;
 /// - bytes are scanned once, however they are split (`FrameScanner`);
 /// - a frame larger than the decoder's limit, or malformed, gets an error frame and the connection
 ///   is closed;
@@ -30,12 +34,15 @@ final class FrameCodecHandler: ChannelDuplexHandler {
         /// Time spent waiting for requests, summed over the connection.
         var idleBudget: TimeAmount
         var maximumRequests: Int
+        /// Time the client has to take what is written to it.
+        var writeTimeout: TimeAmount = .seconds(30)
     }
 
     private let decoder: FrameDecoder
     private let limits: Limits
     private let redactor: Redactor
     private let reportViolation: ViolationReporter
+    private let slot: ConnectionSlot?
     private var scanner: FrameScanner
     private var buffered: [UInt8] = []
     private(set) var isAwaitingRequest = true
@@ -44,11 +51,21 @@ final class FrameCodecHandler: ChannelDuplexHandler {
     private var idleSince: NIODeadline?
     private var idleSpent: TimeAmount = .zero
     private var requestsReceived = 0
+    /// Writes not yet taken by the client, and the deadline for the client to take them.
+    private var pendingWrites = 0
+    private var writeDeadline: Scheduled<Void>?
 
-    init(decoder: FrameDecoder, limits: Limits, redactor: Redactor, reportViolation: @escaping ViolationReporter) {
+    init(
+        decoder: FrameDecoder,
+        limits: Limits,
+        redactor: Redactor,
+        slot: ConnectionSlot? = nil,
+        reportViolation: @escaping ViolationReporter
+    ) {
         self.decoder = decoder
         self.limits = limits
         self.redactor = redactor
+        self.slot = slot
         self.reportViolation = reportViolation
         self.scanner = FrameScanner(decoder: decoder)
     }
@@ -65,11 +82,18 @@ final class FrameCodecHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
+        writeDeadline?.cancel()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         deadline?.cancel()
+        writeDeadline?.cancel()
         context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { slot?.writesFlowing() } else { slot?.writesBlocked() }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -87,7 +111,7 @@ final class FrameCodecHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let frame = unwrapOutboundIn(data)
         guard !frame.isProgress, !isClosing, requestsReceived >= limits.maximumRequests else {
-            context.write(wrapOutboundOut(encode(frame, allocator: context.channel.allocator)), promise: promise)
+            context.write(wrapOutboundOut(encode(frame, allocator: context.channel.allocator)), promise: tracked(promise, context: context))
             if !frame.isProgress, !isClosing { awaitNextRequest(context: context) }
             return
         }
@@ -99,7 +123,37 @@ final class FrameCodecHandler: ChannelDuplexHandler {
             promise?.completeWith(result)
             context.close(promise: nil)
         }
-        context.writeAndFlush(wrapOutboundOut(encode(frame, allocator: context.channel.allocator)), promise: written)
+        context.writeAndFlush(wrapOutboundOut(encode(frame, allocator: context.channel.allocator)), promise: tracked(written, context: context))
+    }
+
+    /// A promise for one write, counted until the client has taken it: while any is pending,
+    /// the client must take one within `writeTimeout`, or the connection is closed.
+    private func tracked(_ promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) -> EventLoopPromise<Void> {
+        let written = context.eventLoop.makePromise(of: Void.self)
+        pendingWrites += 1
+        if writeDeadline == nil { armWriteDeadline(context: context) }
+        written.futureResult.assumeIsolated().whenComplete { [self] result in
+            self.pendingWrites -= 1
+            self.writeDeadline?.cancel()
+            self.writeDeadline = nil
+            // The client took something: the next write has its full time.
+            if self.pendingWrites > 0 { self.armWriteDeadline(context: context) }
+            promise?.completeWith(result)
+        }
+        return written
+    }
+
+    private func armWriteDeadline(context: ChannelHandlerContext) {
+        let seconds = limits.writeTimeout.nanoseconds / 1_000_000_000
+        writeDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: limits.writeTimeout) { [self] in
+            guard self.pendingWrites > 0 else { return }
+            if !self.isClosing {
+                self.reportViolation("timeout", "the client did not read the agent's reply within \(seconds) s; closing the connection")
+            }
+            self.isClosing = true
+            self.deadline?.cancel()
+            context.close(promise: nil)
+        }
     }
 
     private func awaitNextRequest(context: ChannelHandlerContext) {
@@ -159,9 +213,9 @@ final class FrameCodecHandler: ChannelDuplexHandler {
         isClosing = true
         deadline?.cancel()
         reportViolation(reply[Wire.Key.code] ?? "error", reply[Wire.Key.message] ?? "")
-        context.writeAndFlush(wrapOutboundOut(encode(reply, allocator: context.channel.allocator))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(encode(reply, allocator: context.channel.allocator)), promise: tracked(written, context: context))
     }
 
     private func encode(_ frame: Frame, allocator: ByteBufferAllocator) -> ByteBuffer {

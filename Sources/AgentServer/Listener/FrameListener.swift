@@ -12,6 +12,9 @@ public enum FrameListener {
         public var idleBudget: Duration = .seconds(30)
         /// Requests one connection may carry (git-remote-agent sends one per connection).
         public var maximumRequests = 100
+        /// Time the client has to take each reply (or progress frame) written to it; a client
+        /// that does not read is disconnected then.
+        public var writeTimeout: Duration = .seconds(30)
         public var maximumFrameSize = FrameDecoder.defaultMaximumFrameSize
 
         public init() {}
@@ -30,12 +33,13 @@ public enum FrameListener {
         let codecLimits = FrameCodecHandler.Limits(
             requestTimeout: .nanoseconds(Int64(limits.requestTimeout.components.seconds) * 1_000_000_000),
             idleBudget: .nanoseconds(Int64(limits.idleBudget.components.seconds) * 1_000_000_000),
-            maximumRequests: limits.maximumRequests)
+            maximumRequests: limits.maximumRequests,
+            writeTimeout: .nanoseconds(Int64(limits.writeTimeout.components.seconds) * 1_000_000_000))
         let socketName = String(path.split(separator: "/").last ?? "")
         let serving = AsyncConnectionServing<Frame, Frame>(
             socketName: socketName, redactor: redactor, logger: logger,
-            addHandlers: { channel, peer, _ in
-                let codec = FrameCodecHandler(decoder: decoder, limits: codecLimits, redactor: redactor) { code, message in
+            addHandlers: { channel, peer, slot in
+                let codec = FrameCodecHandler(decoder: decoder, limits: codecLimits, redactor: redactor, slot: slot) { code, message in
                     audit.record(
                         AuditEntry(
                             peer: peer, socket: socketName, operation: "connection", decision: "error", code: code, reason: message, started: .now
@@ -46,7 +50,9 @@ public enum FrameListener {
             serve: { peer, slot, inbound, outbound in
                 for try await request in inbound {
                     // While the agent works on a request this connection keeps its slot; waiting
-                    // for the next one, it is the first to give way when the slots are full.
+                    // for the next one, it is the first to give way when the slots are full. So it
+                    // is while the client does not take what is written to it (the codec marks
+                    // that), and a write suspended then fails when the connection is closed.
                     slot.working()
                     let reply = await handler.handle(request, peer: peer) { frame in try? await outbound.write(frame) }
                     try await outbound.write(reply)

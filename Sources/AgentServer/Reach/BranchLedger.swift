@@ -37,13 +37,19 @@ final class BranchLedger: BranchLedgerReading, Sendable {
                 description:
                     "AGENT_STATE_DIR: \(file.path)/\(BranchStateFile.name) is not a state file the agent wrote (\(error)); move it aside to start afresh")
         }
-        for entry in state.own { ledger.own.insert(branch: entry.branch, repository: entry.repository) }
+        for entry in state.own { ledger.own.insert(branch: entry.branch, repository: entry.repository, tip: entry.tip) }
         for entry in state.deleted { _ = ledger.deletedTips.remember(tip: entry.tip, branch: entry.branch, repository: entry.repository) }
         return ledger
     }
 
     func isOwn(branch: String, repository: String) -> Bool {
         own.contains(branch: branch, repository: repository)
+    }
+
+    /// The last tip the agent set on its branch, when known: a push treats the branch as the
+    /// agent's only while the upstream's tip is that commit or descends from it.
+    func ownTip(branch: String, repository: String) -> String? {
+        own.tip(branch: branch, repository: repository)
     }
 
     func deletedTip(branch: String, repository: String) -> String? {
@@ -75,10 +81,22 @@ final class BranchLedger: BranchLedgerReading, Sendable {
         }
     }
 
-    /// After the server confirmed a creation: the branch is the agent's.
-    func recordCreation(branch: String, repository: String) {
+    /// After the server confirmed a creation: the branch is the agent's, at `tip` when known.
+    func recordCreation(branch: String, repository: String, tip: String? = nil) {
         writes.withLock { attempt in
-            guard !own.contains(branch: branch, repository: repository), own.insert(branch: branch, repository: repository) else { return }
+            guard !own.contains(branch: branch, repository: repository), own.insert(branch: branch, repository: repository, tip: tip) else { return }
+            _ = persist(&attempt)
+        }
+    }
+
+    /// After the server accepted the agent's update of its own branch: the branch's new tip.
+    /// Failing to write it only makes the branch someone else's after a restart, once the
+    /// upstream no longer descends from the older tip (the safe side).
+    func recordTip(branch: String, repository: String, tip: String) {
+        writes.withLock { attempt in
+            guard own.contains(branch: branch, repository: repository), own.tip(branch: branch, repository: repository) != tip,
+                own.insert(branch: branch, repository: repository, tip: tip)
+            else { return }
             _ = persist(&attempt)
         }
     }
@@ -88,7 +106,7 @@ final class BranchLedger: BranchLedgerReading, Sendable {
         guard let file else { return nil }
         attempt += 1
         let state = BranchState(
-            own: own.entries.map { ($0.repository, $0.branch) }, deleted: deletedTips.entries.map { ($0.repository, $0.branch, $0.tip) })
+            own: own.entries.map { ($0.repository, $0.branch, $0.tip) }, deleted: deletedTips.entries.map { ($0.repository, $0.branch, $0.tip) })
         do {
             try file.write(state.encoded(), attempt: attempt)
             return nil

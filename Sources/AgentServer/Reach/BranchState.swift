@@ -5,14 +5,16 @@ import AgentPolicy
 ///
 /// ```
 /// command-agent branch state 1
-/// own	octo/app	refs/heads/claude/fix
+/// own	octo/app	refs/heads/claude/fix	1a410efbd13591db07496601ebc7a059dd55cfe9
 /// deleted	octo/app	refs/heads/wip	9fceb02d0ae598e95dc970b74767f19372d61af8
 /// ```
 ///
 /// Decoding accepts exactly what encoding writes: every field is checked (a repository as
 /// GitHub names them, a valid branch name, an object id), and anything else refuses the file.
+/// An `own` line may lack the tip (files written before tips were kept, or a branch created
+/// through the API): such a branch never counts as the agent's for a git push (`BranchLedger`).
 struct BranchState: Equatable {
-    var own: [(repository: String, branch: String)] = []
+    var own: [(repository: String, branch: String, tip: String?)] = []
     var deleted: [(repository: String, branch: String, tip: String)] = []
 
     static let header = "command-agent branch state 1"
@@ -23,7 +25,7 @@ struct BranchState: Equatable {
 
     func encoded() -> [UInt8] {
         var text = Self.header + "\n"
-        for entry in own { text += "own\t\(entry.repository)\t\(entry.branch)\n" }
+        for entry in own { text += "own\t\(entry.repository)\t\(entry.branch)" + (entry.tip.map { "\t\($0)" } ?? "") + "\n" }
         for entry in deleted { text += "deleted\t\(entry.repository)\t\(entry.branch)\t\(entry.tip)\n" }
         return Array(text.utf8)
     }
@@ -49,11 +51,13 @@ struct BranchState: Equatable {
             }
             switch (fields[0], fields.count) {
             case ("own", 3):
-                state.own.append((fields[1], fields[2]))
+                state.own.append((fields[1], fields[2], nil))
+            case ("own", 4) where Self.isObjectID(fields[3]):
+                state.own.append((fields[1], fields[2], fields[3]))
             case ("deleted", 4) where Self.isObjectID(fields[3]):
                 state.deleted.append((fields[1], fields[2], fields[3]))
             default:
-                throw Problem(line: number, why: "expected 'own' with two fields or 'deleted' with three (the last an object id)")
+                throw Problem(line: number, why: "expected 'own' with two or three fields or 'deleted' with three (the third an object id)")
             }
         }
         guard state.own.count <= ownCapacity, state.deleted.count <= deletedCapacity else {

@@ -14,6 +14,8 @@ struct BranchStateFile: Sendable {
 
     let directory: ContainedDirectory
     let path: String
+    /// The file's name in the directory (`name`, or another state file's, see `sibling`).
+    var fileName = Self.name
 
     /// Why the state directory or file cannot be used; names the path and the setting.
     struct Failure: Error, CustomStringConvertible {
@@ -47,9 +49,14 @@ struct BranchStateFile: Sendable {
         return BranchStateFile(directory: opened.0, path: path)
     }
 
+    /// Another file of the state directory, kept the same way.
+    func sibling(_ name: String) -> BranchStateFile {
+        BranchStateFile(directory: directory, path: path, fileName: name)
+    }
+
     /// The bytes of the state file, or `nil` when there is none yet.
     func read() throws(Failure) -> [UInt8]? {
-        let shown = path + "/" + Self.name
+        let shown = path + "/" + fileName
         guard let status = try status(shown) else { return nil }
         guard status.kind == .regular else { throw Failure(description: "AGENT_STATE_DIR: \(shown) is not a regular file") }
         guard status.owner == ProcessIdentity.userID, status.mode & 0o022 == 0 else {
@@ -57,7 +64,7 @@ struct BranchStateFile: Sendable {
                 description: "AGENT_STATE_DIR: \(shown) is not the agent's own file (owner uid \(status.owner), mode \(String(status.mode, radix: 8)))")
         }
         do {
-            return try directory.read(Self.name, limit: Self.maximumSize)
+            return try directory.read(fileName, limit: Self.maximumSize)
         } catch {
             throw Failure(description: "AGENT_STATE_DIR: cannot read \(shown): \(error)")
         }
@@ -66,7 +73,7 @@ struct BranchStateFile: Sendable {
     /// What is at the state file's place, links not followed; `nil` when nothing is.
     private func status(_ shown: String) throws(Failure) -> FileStatus? {
         do {
-            return try directory.entryStatus(Self.name)
+            return try directory.entryStatus(fileName)
         } catch {
             if error.kind == .missing { return nil }
             throw Failure(description: "AGENT_STATE_DIR: cannot read \(shown): \(error)")
@@ -76,14 +83,14 @@ struct BranchStateFile: Sendable {
     /// Replaces the state file with `bytes`.
     func write(_ bytes: [UInt8], attempt: Int) throws(Failure) {
         guard bytes.count <= Self.maximumSize else { throw Failure(description: "the branch state is larger than \(Self.maximumSize) bytes") }
-        let temporary = ".\(Self.name).\(ProcessIdentity.processID).\(attempt)"
+        let temporary = ".\(fileName).\(ProcessIdentity.processID).\(attempt)"
         do {
             try? directory.remove(temporary)
             try directory.createFile(temporary, contents: bytes, mode: 0o600)
-            try directory.replace(Self.name, in: directory, with: temporary)
+            try directory.replace(fileName, in: directory, with: temporary)
         } catch {
             try? directory.remove(temporary)
-            throw Failure(description: "AGENT_STATE_DIR: cannot write \(path)/\(Self.name): \(error)")
+            throw Failure(description: "AGENT_STATE_DIR: cannot write \(path)/\(fileName): \(error)")
         }
     }
 }

@@ -30,15 +30,23 @@ extension GitService {
         return reply
     }
 
-    /// After a push: every branch it created, and the server accepted, is the agent's, unless it
-    /// re-created a branch someone else had and the agent deleted (that one stays theirs).
+    /// After a push: every branch it created, and the server accepted, is the agent's at the tip
+    /// it pushed, unless it re-created a branch someone else had and the agent deleted (that one
+    /// stays theirs); every update of its own branch moves the tip the ledger keeps.
     func recordCreations(_ outcome: PushOperation.Outcome, repository: String) {
         for (entry, result) in zip(outcome.entries, outcome.results) {
-            guard case .push = entry.outcome, entry.update?.change == .create, result.failure == nil, entry.fullName.hasPrefix("refs/heads/") else {
+            guard case .push(let newID) = entry.outcome, let update = entry.update, result.failure == nil, entry.fullName.hasPrefix("refs/heads/") else {
                 continue
             }
-            if ledger.keepsHistory(ofOwnBranch: false), ledger.deletedTip(branch: entry.fullName, repository: repository) != nil { continue }
-            ledger.recordCreation(branch: entry.fullName, repository: repository)
+            switch update.change {
+            case .create:
+                if ledger.keepsHistory(ofOwnBranch: false), ledger.deletedTip(branch: entry.fullName, repository: repository) != nil { continue }
+                ledger.recordCreation(branch: entry.fullName, repository: repository, tip: newID)
+            case .update where update.isOwnBranch:
+                ledger.recordTip(branch: entry.fullName, repository: repository, tip: newID)
+            default:
+                continue
+            }
         }
     }
 }

@@ -28,14 +28,37 @@ enum ReachStartup {
         }
     }
 
-    /// Without `ALLOWED_REPOS`, the workspace's GitHub remotes; says which in the log and the
-    /// audit log (and, when there are none, that every write is refused until it is set).
-    static func settleRepositories(_ configuration: inout AgentConfiguration, audit: AuditLog, logger: Logger) {
+    /// Without `ALLOWED_REPOS`, the list stored at the first start (`StoredRepositoryList`), or
+    /// at the first start the workspace's GitHub remotes, then stored; an explicit
+    /// `ALLOWED_REPOS` replaces the stored list. Says which in the log and the audit log (and,
+    /// when the list is empty, that every write is refused until it is set).
+    static func settleRepositories(_ configuration: inout AgentConfiguration, audit: AuditLog, logger: Logger) throws(AgentRuntime.StartupError) {
         var reach = configuration.reach
-        if reach.allowedRepositories == nil {
-            let found = WorkspaceRemotes.repositories(in: configuration.workspace)
-            reach.allowedRepositories = RepositoryAllowlist(found.compactMap { try? RepositoryPattern($0.description) })
-            reach.allowedRepositoriesSource = "the GitHub remotes of the workspace's repositories at start"
+        let stored: StoredRepositoryList
+        do {
+            stored = StoredRepositoryList(directory: try BranchStateFile.open(reach.stateDirectory, workspace: configuration.workspace))
+        } catch {
+            throw .init(description: error.description)
+        }
+        if let explicit = reach.allowedRepositories {
+            // Failing to store it leaves the earlier list for a start without ALLOWED_REPOS: not wider than what the person chose.
+            do { try stored.write(explicit) } catch { logger.warning("ALLOWED_REPOS: \(error.description)") }
+        } else {
+            do {
+                if let first = try stored.read() {
+                    reach.allowedRepositories = first
+                    reach.allowedRepositoriesSource = "the GitHub remotes of the workspace's repositories at the first start, kept in AGENT_STATE_DIR"
+                } else {
+                    let found = RepositoryAllowlist(
+                        WorkspaceRemotes.repositories(in: configuration.workspace).compactMap { try? RepositoryPattern($0.description) })
+                    // Stored before it is used: a start that forgot it would take the remotes the session added since.
+                    try stored.write(found)
+                    reach.allowedRepositories = found
+                    reach.allowedRepositoriesSource = "the GitHub remotes of the workspace's repositories at start"
+                }
+            } catch {
+                throw .init(description: "\(error.description); set ALLOWED_REPOS or fix AGENT_STATE_DIR")
+            }
         }
         configuration.reach = reach
         let list = reach.allowedRepositories ?? RepositoryAllowlist([])

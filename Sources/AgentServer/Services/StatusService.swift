@@ -55,6 +55,10 @@ public struct StatusService: Sendable {
         frame.append("policy.allow_tag_updates", String(policy.allowTagUpdates))
         frame.append("policy.allow_pr_merge", String(configuration.api.allowPullRequestMerge))
         frame.append("policy.allowed_api_writes", configuration.api.extraWrites.map(\.description))
+        // Content rules (issue 14).
+        frame.append("policy.protected_paths", configuration.content.protectedPaths.map(\.source))
+        frame.append("policy.secret_scan", configuration.content.secretScan.rawValue)
+        frame.append("policy.secret_scan_allow", configuration.content.secretScanAllow.map(\.source))
         appendReach(&frame)
         return frame
     }

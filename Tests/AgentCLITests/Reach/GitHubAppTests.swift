@@ -105,7 +105,7 @@ struct GitHubAppTests {
         var settings = FixtureGitHubApp.Settings()
         settings.clockOffset = 3600
         let scenario = try await Scenario.start(settings)
-        let line = "this machine's clock is 3600 s behind GitHub's, so GitHub refuses the App's JWT; set the clock (NTP)"
+        let line = "this machine's clock is about 60 minutes behind GitHub's, so GitHub refuses the App's JWT; set the clock (NTP)"
         let status = try await scenario.agent.status()
         #expect(status.status != 0, "no token: not healthy")
         #expect(status.stdout.contains(line), "\(status.output)")
