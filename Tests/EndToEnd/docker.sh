@@ -7,7 +7,10 @@
 
 three=$work/project-three
 mkdir -p "$three" && chown 1000:1000 "$three" 2>/dev/null || true
-docker_run_sh() { CONTAINER_ENGINE=docker COMPOSE_EXTRA_FILES="$COMPOSE_EXTRA_FILES $E2E/compose.e2e-docker.yml" "$@"; }
+# The claude container idles, as in the podman part; the images' RUN steps use the host's network.
+docker_run_sh() {
+    CONTAINER_ENGINE=docker COMPOSE_EXTRA_FILES="$E2E/compose.e2e.yml $E2E/compose.e2e-idle.yml $E2E/compose.e2e-docker.yml" "$@"
+}
 say "Docker: $(docker version --format 'engine {{.Server.Version}}, client {{.Client.Version}}'), $( (docker compose version 2>/dev/null || docker-compose version --short) | head -n 1)"
 # The base image, from podman's store when Docker has none (no registry is reachable here).
 docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || podman save "$BASE_IMAGE" | docker load >/dev/null
