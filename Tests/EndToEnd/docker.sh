@@ -22,7 +22,7 @@ check "Docker builds both images with BuildKit, offline, without a Swift image" 
 say "Docker: images built in $(($(date +%s) - docker_started)) s"
 
 docker_session() {
-    docker ps --filter "label=io.claude-code.project=$three" --filter label=com.docker.compose.service=claude --format '{{.Names}} {{.Command}}' \
+    docker ps --no-trunc --filter "label=io.claude-code.project=$three" --filter label=com.docker.compose.service=claude --format '{{.Names}} {{.Command}}' \
         | awk '/sleep infinity/ { print $1; exit }'
 }
 docker_started() { [ -n "$(docker_session)" ]; }
