@@ -61,15 +61,16 @@ no_container_of() { [ -z "$(podman ps -a -q --filter "$(project_label "${1:-}")"
 no_checkout_container() { [ -z "$(checkout_containers)" ]; }
 
 work=$(mktemp -d /tmp/claude-e2e.XXXXXX)
-# tmux's server for the interactive part, this run's own (another run's must not end it).
-tmux_socket=claude-e2e-${work##*.}
+# The person's terminal (interactive.sh): a tmux server of this run's own, which another test
+# running on the machine at the same time neither sees nor stops.
+TMUX_SERVER=claude-e2e-$$
 fixture_pid= run_pid= run_two_pid= run_docker_pid=
 cleanup() {
     [ "${KEEP_E2E:-}" = 1 ] && { say "kept: $work and the containers"; return; }
     # run.sh first: a session it has yet to start would bring the agent back up.
     for pid in $run_pid $run_two_pid $run_docker_pid; do { kill -- -"$pid" 2>/dev/null; wait "$pid" 2>/dev/null; } || true; done
     ./run.sh --stop --all >/dev/null 2>&1 || true
-    tmux -L "$tmux_socket" kill-server 2>/dev/null || true
+    tmux -L "$TMUX_SERVER" kill-server 2>/dev/null || true
     for session in ${sessions_used:-}; do
         podman volume rm -f "${session}_agent-run" "${session}_agent-state" "${session}_claude-home" >/dev/null 2>&1 || true
     done

@@ -6,7 +6,7 @@
 say "interactive: ./run.sh in a terminal (tmux), as a new user would start it"
 podman volume rm -f "${session}_claude-home" >/dev/null 2>&1 || true
 export COMPOSE_EXTRA_FILES=$E2E/compose.e2e.yml  # Claude Code itself this time, not an idle container
-person() { tmux -L "$tmux_socket" "$@"; }
+person() { tmux -L "$TMUX_SERVER" "$@"; }
 screen() { person capture-pane -p -t person; }
 on_screen() { screen | grep -qE -- "$1"; }
 keep_screen() { screen >"$ARTIFACTS/interactive-$1.txt"; }
