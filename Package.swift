@@ -63,7 +63,7 @@ let package = Package(
         // Executables: parse options, start things.
         .executableTarget(
             name: "command-agent",
-            dependencies: ["AgentServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["AgentServer", "AgentClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "git-remote-agent",

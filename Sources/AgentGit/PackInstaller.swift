@@ -36,6 +36,7 @@ extension ViewRepository {
             // On one file system the file itself moves over (it is the agent's own, never seen by
             // the workspace until now); across file systems (EXDEV) it is copied.
             try source.move(name, to: temporary, in: destination)
+            destination.handOver(input)  // the agent's file now, the repository owner's from here on
             try input.synchronize()
         } catch  where error.kind == .escapes {
             try copy(input, to: temporary, in: destination)

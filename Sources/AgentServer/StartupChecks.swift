@@ -49,6 +49,8 @@ enum StartupChecks {
         }
         if !FileCheck.isDirectory(configuration.workspace) {
             logger.warning("AGENT_WORKSPACE: \(configuration.workspace) is not a directory; git operations will be refused until it is")
+        } else {
+            warnAboutWorkspaceOwnership(configuration.workspace, logger: logger)
         }
         let file: AppendOnlyFile
         if configuration.auditLog == "-" {
@@ -59,5 +61,19 @@ enum StartupChecks {
             }
         }
         return AuditLog(file: file, redactor: redactor)
+    }
+
+    /// The agent runs as its own uid in the containers, not as the workspace's owner: it writes
+    /// there (fetched packs, the guard's records) through `CAP_DAC_OVERRIDE` and hands what it
+    /// makes to the owner through `CAP_CHOWN`. One line when either is missing.
+    private static func warnAboutWorkspaceOwnership(_ workspace: String, logger: Logger) {
+        guard let owner = try? ContainedDirectory.openRoot(workspace).status().owner, owner != ProcessIdentity.userID else { return }
+        var missing: [String] = []
+        if !ProcessCapabilities.effectiveIncludes(bit: ProcessCapabilities.overrideFilePermissions) { missing.append("CAP_DAC_OVERRIDE") }
+        if !ProcessCapabilities.effectiveIncludes(bit: ProcessCapabilities.chown) { missing.append("CAP_CHOWN") }
+        guard !missing.isEmpty else { return }
+        logger.warning(
+            "AGENT_WORKSPACE: \(workspace) belongs to uid \(owner), the agent runs as uid \(ProcessIdentity.userID) without \(missing.joined(separator: " and ")): it may fail to fetch into or guard the repositories there, or leave files their owner cannot change"
+        )
     }
 }

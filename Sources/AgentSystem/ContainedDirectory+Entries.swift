@@ -144,8 +144,8 @@ extension ContainedDirectory {
     }
 
     /// Creates `name` here, failing if anything (a link included) is there, with exactly `mode`
-    /// (not reduced by the umask), and returns it open for writing. Calls
-    /// `openat2(O_CREAT | O_EXCL | O_NOFOLLOW)` and `fchmod`.
+    /// (not reduced by the umask), owned like this directory (see `handOver`), and returns it
+    /// open for writing. Calls `openat2(O_CREAT | O_EXCL | O_NOFOLLOW)`, `fchmod` and `fchown`.
     public func createFileExclusively(_ name: String, mode: UInt32) throws(ContainedFileError) -> ContainedFile {
         let descriptor = try openStrictly(name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, followingLinks: false, mode: 0o600)
         let file = ContainedFile(descriptor: descriptor, displayPath: shown(name))
@@ -154,10 +154,12 @@ extension ContainedDirectory {
         } catch {
             throw ContainedFileError(path: shown(name), error)
         }
+        handOver(file)
         return file
     }
 
-    /// Creates the symbolic link `name` here with the text `target`. Calls `symlinkat`.
+    /// Creates the symbolic link `name` here with the text `target`, owned like this directory.
+    /// Calls `symlinkat`, `fchownat`.
     public func makeSymbolicLink(_ name: String, target: [UInt8]) throws(ContainedFileError) {
         let text = String(decoding: target, as: UTF8.self)
         do {
@@ -165,6 +167,7 @@ extension ContainedDirectory {
         } catch {
             throw ContainedFileError(path: shown(name), error)
         }
+        handOver(entryNamed: name)
     }
 }
 

@@ -129,21 +129,24 @@ public final class ContainedDirectory: @unchecked Sendable {
         return names
     }
 
-    /// Creates `name` in this directory (never following or replacing anything there) and writes
-    /// `bytes` to it. Calls `openat2(O_CREAT | O_EXCL)`, `write`, `fsync`.
+    /// Creates `name` in this directory (never following or replacing anything there), owned
+    /// like the directory (see `handOver`), and writes `bytes` to it. Calls
+    /// `openat2(O_CREAT | O_EXCL)`, `fchown`, `write`, `fsync`.
     public func createFile(_ name: String, contents bytes: [UInt8], mode: UInt32 = 0o644) throws(ContainedFileError) {
         let descriptor = try openBeneath(name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode)
         let file = ContainedFile(descriptor: descriptor, displayPath: shown(name))
+        handOver(file)
         try file.write(bytes)
     }
 
-    /// Creates the directory `name` here. Calls `mkdirat`.
+    /// Creates the directory `name` here, owned like this one. Calls `mkdirat`, `fchownat`.
     public func makeDirectory(_ name: String, mode: UInt32 = 0o755) throws(ContainedFileError) {
         do {
             try retryingSyscall("mkdirat") { mkdirat(descriptor, name, mode_t(mode)) }
         } catch {
             throw ContainedFileError(path: shown(name), error)
         }
+        handOver(entryNamed: name)
     }
 
     /// Moves `name` to `newName` in `destination`, failing rather than replacing anything there.

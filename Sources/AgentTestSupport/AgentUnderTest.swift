@@ -23,7 +23,9 @@ public final class AgentUnderTest: @unchecked Sendable {
     ///   - environment: settings added to (or replacing) the defaults for the test.
     ///   - workspaceSeed: a directory copied into the workspace before the agent starts (a
     ///     project that is there when the session begins).
-    public init(environment extra: [String: String] = [:], githubAPIURL: String = "http://127.0.0.1:9", workspaceSeed: String? = nil) async throws {
+    ///   - githubAPIURL: where the agent's API calls go; by default one fixture GitHub shared by
+    ///     the test process, which answers `GET /user` (an agent GitHub cannot confirm is not healthy).
+    public init(environment extra: [String: String] = [:], githubAPIURL: String? = nil, workspaceSeed: String? = nil) async throws {
         directory = try TemporaryDirectory(prefix: "agent")
         socketDirectory = directory.sub("run")
         workspace = directory.sub("workspace")
@@ -34,13 +36,15 @@ public final class AgentUnderTest: @unchecked Sendable {
         if let workspaceSeed {
             try FileManager.default.copyItem(atPath: workspaceSeed, toPath: workspace + "/" + (workspaceSeed as NSString).lastPathComponent)
         }
+        var apiURL = githubAPIURL ?? ""
+        if githubAPIURL == nil { apiURL = try await FixtureGitHubServer.shared().baseURL }
         var environment = [
             "PATH": "/usr/bin:/bin",
             "GITHUB_TOKEN": Self.canaryToken,
             "AGENT_SOCKET_DIR": socketDirectory,
             "AGENT_WORKSPACE": workspace,
             "AGENT_AUDIT_LOG": auditLogPath,
-            "GITHUB_API_URL": githubAPIURL,
+            "GITHUB_API_URL": apiURL,
             // The fixtures' repositories are o/*; tests of the workspace default set it to "".
             "ALLOWED_REPOS": #"["o/*"]"#,
             "AGENT_STATE_DIR": directory.sub("state"),

@@ -92,6 +92,14 @@ public final class FixtureGitHubServer: Sendable {
         try? await channel.close()
     }
 
+    /// One server for the whole test process, for agents whose tests need GitHub only to confirm
+    /// the token (`GET /user`, asked by `agent-status`); never shut down.
+    public static func shared() async throws -> FixtureGitHubServer { try await SharedServer.server.value }
+
+    private enum SharedServer {
+        static let server = Task { try await FixtureGitHubServer() }
+    }
+
     /// The operation a GraphQL request body names (`operationName`, or its first named operation).
     public static func operationName(_ body: Data) -> String? { FixtureHandler.operationName(body) }
 }

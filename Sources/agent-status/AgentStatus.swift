@@ -3,13 +3,17 @@ import AgentProtocol
 import ArgumentParser
 import FoundationEssentials
 
-/// Prints the agent's state; exit 0 when it answers and holds a token, 1 otherwise.
+/// Prints the agent's state; exit 0 when it is healthy (it answers, holds a token and GitHub
+/// accepts it), 1 otherwise, with the reason.
 @main
 struct AgentStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent-status",
         abstract: "Shows whether the command agent is running and what it enforces.",
-        discussion: "Finds the agent through AGENT_SOCKET_DIR (default /run/agent). Exit status: 0 healthy, 1 otherwise."
+        discussion: """
+            Finds the agent through AGENT_SOCKET_DIR (default /run/agent). Exit status: 0 healthy (the agent \
+            answers, holds a token and GitHub accepts it), 1 otherwise (the reason on standard error).
+            """
     )
 
     @Flag(help: "Print JSON for machines.")
@@ -35,7 +39,7 @@ struct AgentStatus: AsyncParsableCommand {
         let path = AgentEndpoint.gitSocketPath(override: socketDirectory)
         let reply: Frame
         do {
-            reply = try await askForStatus(at: path)
+            reply = try await AgentHealth.askForStatus(at: path, timeout: .seconds(timeout), wait: .seconds(wait))
         } catch {
             StatusReport.fail(error.description, json: json)
             throw ExitCode.failure
@@ -47,20 +51,9 @@ struct AgentStatus: AsyncParsableCommand {
         if anthropicCredential { return print(reply[AnthropicCredentialKind.statusKey] ?? "none") }
         let report = StatusReport(reply: reply, socketPath: path)
         print(json ? report.json() : report.text())
-        if !report.isHealthy { throw ExitCode.failure }
-    }
-
-    /// The agent's status reply; with `--wait`, retried until the agent answers or the time is up.
-    private func askForStatus(at path: String) async throws(AgentClientError) -> Frame {
-        let deadline = ContinuousClock.now + .seconds(wait)
-        while true {
-            do {
-                let connection = try AgentConnection(socketPath: path, connectTimeout: .seconds(timeout))
-                return try connection.send(Frame(["operation": "status"]), replyTimeout: .seconds(timeout))
-            } catch {
-                guard ContinuousClock.now < deadline else { throw error }
-                try? await Task.sleep(for: .milliseconds(100))
-            }
+        if let reason = report.health.reason {
+            StandardError.write("agent-status: the command agent is not healthy: \(reason)\n")
+            throw ExitCode.failure
         }
     }
 }

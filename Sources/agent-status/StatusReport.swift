@@ -7,7 +7,7 @@ struct StatusReport {
     let reply: Frame
     let socketPath: String
 
-    var isHealthy: Bool { reply["token"] == "held" }
+    var health: AgentHealth { AgentHealth(statusReply: reply) }
 
     func text() -> String {
         func list(_ key: String, empty: String) -> String {
@@ -38,7 +38,7 @@ struct StatusReport {
             reply["token_kind"] == "github-app"
             ? app() : reply["login"].map { "GitHub login \($0)" } ?? "GitHub login unknown (\(reply["login_error"] ?? "no answer"))"
         return """
-            command agent \(reply["version"] ?? "?") at \(socketPath): \(isHealthy ? "healthy" : "NOT healthy")
+            command agent \(reply["version"] ?? "?") at \(socketPath): \(health.reason.map { "NOT healthy: \($0)" } ?? "healthy")
               up \(uptime), libgit2 \(reply["libgit2"] ?? "?")
               token: \(token); \(login)
               GitHub: \(reply["github_url"] ?? "?") (API \(reply["github_api_url"] ?? "?"))
@@ -55,7 +55,8 @@ struct StatusReport {
     }
 
     func json() -> String {
-        var object: [String: JSONValue] = ["healthy": .bool(isHealthy), "socket": .string(socketPath)]
+        var object: [String: JSONValue] = ["healthy": .bool(health.isHealthy), "socket": .string(socketPath)]
+        if let reason = health.reason { object["unhealthy_reason"] = .string(reason) }
         for field in reply.fields where field.key != Wire.Key.status {
             let key = String(field.key.map { $0 == "." ? "_" : $0 })
             if key.hasPrefix("policy_blocked") || key.hasPrefix("policy_allowed_branch") || key == "policy_allowed_api_writes"

@@ -1,3 +1,4 @@
+import AgentClient
 import AgentServer
 import ArgumentParser
 
@@ -10,6 +11,8 @@ struct CommandAgent: AsyncParsableCommand {
         discussion: """
             Settings come from the environment (see .env.example); these options override them.
             Exit status: 0 after a clean stop (SIGTERM/SIGINT), 2 when the configuration cannot be used.
+            With --check-health (the container's healthcheck): 0 when the agent serving AGENT_SOCKET_DIR is \
+            healthy, 1 otherwise, with the reason.
             """
     )
 
@@ -34,7 +37,13 @@ struct CommandAgent: AsyncParsableCommand {
     @Option(name: .customLong("ca-file"), help: "Overrides AGENT_CA_FILE.")
     var caFile: String?
 
+    @Flag(
+        name: .customLong("check-health"),
+        help: "Ask the agent already serving AGENT_SOCKET_DIR whether it is healthy (token held, GitHub accepts it); start nothing.")
+    var checkHealth = false
+
     mutating func run() async throws {
+        if checkHealth { return try await Self.checkHealth(socketDirectory: socketDirectory) }
         let overrides = ConfigurationOverrides(
             socketDirectory: socketDirectory, workspace: workspace, auditLog: auditLog,
             githubURL: githubURL, githubAPIURL: githubAPIURL, caFile: caFile
@@ -45,5 +54,20 @@ struct CommandAgent: AsyncParsableCommand {
             AgentRuntime.printError("command-agent: \(error.description)")
             throw ExitCode(2)
         }
+    }
+
+    /// The container's healthcheck: this image has no shell and no `agent-status`, so the agent's
+    /// own binary asks the running agent, as a client, and decides as `agent-status` does.
+    private static func checkHealth(socketDirectory: String?) async throws {
+        let path = AgentEndpoint.gitSocketPath(override: socketDirectory)
+        let health: AgentHealth
+        do {
+            health = AgentHealth(statusReply: try await AgentHealth.askForStatus(at: path, timeout: .seconds(5)))
+        } catch {
+            health = .unhealthy(reason: error.description)
+        }
+        guard let reason = health.reason else { return print("command agent at \(path): healthy") }
+        print("command agent at \(path): NOT healthy: \(reason)")
+        throw ExitCode.failure
     }
 }

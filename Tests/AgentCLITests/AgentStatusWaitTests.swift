@@ -14,13 +14,14 @@ import Testing
         #expect(impatient.status == 1)
         #expect(impatient.stderr.contains("the socket does not exist"), "\(impatient.stderr)")
 
+        let github = try await FixtureGitHubServer.shared()
         let waiting = try ChildProcess(BuiltProducts.path("agent-status"), ["--wait", "60"], environment: environment, outputDirectory: directory.path)
         #expect(waiting.isRunning, "it keeps trying while there is no agent")
         let agent = try ChildProcess(
             BuiltProducts.path("command-agent"),
             environment: [
                 "PATH": "/usr/bin:/bin", "GITHUB_TOKEN": AgentUnderTest.canaryToken, "AGENT_SOCKET_DIR": socketDirectory,
-                "AGENT_WORKSPACE": directory.path, "AGENT_AUDIT_LOG": directory.sub("audit.log"), "GITHUB_API_URL": "http://127.0.0.1:9",
+                "AGENT_WORKSPACE": directory.path, "AGENT_AUDIT_LOG": directory.sub("audit.log"), "GITHUB_API_URL": github.baseURL,
             ],
             outputDirectory: directory.path
         )

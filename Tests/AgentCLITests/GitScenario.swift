@@ -17,9 +17,10 @@ struct GitScenario {
     /// - Parameters:
     ///   - environment: agent settings for this test.
     ///   - serverToken: the token the server accepts (differs from the agent's for the wrong-token test).
-    ///   - githubAPIURL: where gh.sock sends API calls (nowhere by default).
+    ///   - githubAPIURL: where gh.sock sends API calls (by default the test process's shared
+    ///     fixture GitHub, which confirms the token: `agent-status` is healthy).
     static func start(
-        environment: [String: String] = [:], serverToken: String = canary, githubAPIURL: String = "http://127.0.0.1:9"
+        environment: [String: String] = [:], serverToken: String = canary, githubAPIURL: String? = nil
     ) async throws -> GitScenario {
         let server = try await FixtureGitServer(token: serverToken)
         try await server.addRepository(owner: "o", name: "app", fixture: "app")

@@ -4,7 +4,7 @@
 # shellcheck shell=bash
 
 say "interactive: ./run.sh in a terminal (tmux), as a new user would start it"
-podman volume rm -f "${COMPOSE_PROJECT_NAME}_claude-home" >/dev/null 2>&1 || true
+podman volume rm -f "${session}_claude-home" >/dev/null 2>&1 || true
 export COMPOSE_EXTRA_FILES=$E2E/compose.e2e.yml  # Claude Code itself this time, not an idle container
 person() { tmux -L "$TMUX_SERVER" "$@"; }
 screen() { person capture-pane -p -t person; }
@@ -65,6 +65,6 @@ person send-keys -t person Enter
 check "/exit returns to the shell" wait_for 300 on_screen "^run.sh exited with 0$"
 keep_screen 3-exit
 ./run.sh --stop >"$work/stop-interactive.log" 2>&1 || { cat "$work/stop-interactive.log" >&2; failures=$((failures + 1)); }
-check "./run.sh --stop leaves no container after the interactive session" sh -c "[ -z \"\$(podman ps -a -q --filter $project_label)\" ]"
+check "./run.sh --stop leaves no container after the interactive session" no_container_of
 person kill-server 2>/dev/null || true
 say "the screens: $ARTIFACTS/interactive-*.txt"

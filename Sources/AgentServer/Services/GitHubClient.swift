@@ -76,18 +76,26 @@ public final class GitHubClient: Sendable {
         request.headers.add(name: "Accept", value: "application/vnd.github+json")
         request.headers.add(name: "User-Agent", value: "command-agent/\(AgentVersion.current)")
         withAuthorization { request.headers.add(name: "Authorization", value: $0) }
+        let response: HTTPClientResponse
+        let body: ByteBuffer
         do {
-            let response = try await http.execute(request, timeout: .seconds(2))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            guard response.status == .ok else {
-                return .failed("\(apiURL.host) answered \(response.status.code) to GET /user")
-            }
-            struct User: Decodable { let login: String }
-            let user = try JSONDecoder().decode(User.self, from: Data(buffer: body))
-            return .login(user.login)
+            response = try await http.execute(request, timeout: .seconds(2))
+            body = try await response.body.collect(upTo: 1 << 20)
         } catch {
-            return .failed("\(apiURL.host) did not answer GET /user: \(error)")
+            return .failed("cannot reach GitHub: \(apiURL.host) did not answer GET /user (\(error))")
         }
+        switch response.status {
+        case .ok: break
+        case .unauthorized:
+            return .failed("GitHub rejected the token (\(apiURL.host) answered 401 to GET /user): renew it, or check GITHUB_TOKEN")
+        default:
+            return .failed("\(apiURL.host) answered \(response.status.code) to GET /user")
+        }
+        struct User: Decodable { let login: String }
+        guard let user = try? JSONDecoder().decode(User.self, from: Data(buffer: body)) else {
+            return .failed("\(apiURL.host) answered GET /user without a login")
+        }
+        return .login(user.login)
     }
 }
 
