@@ -15,11 +15,12 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 SHARED=${SHARED_DIR:-$ROOT/../shared}
 CANARY=ghp_CANARY0123456789abcdefCANARYtokenXYZ
+ANTHROPIC_CANARY=sk-ant-api03-CANARY0123456789abcdefCANARYkeyXYZ
 AGENT_IMAGE=${AGENT_IMAGE:-localhost/claude-code-agent:latest}
 CLAUDE_IMAGE=${CLAUDE_IMAGE:-localhost/claude-code-claude:latest}
 EGRESS_LOCK_IMAGE=${EGRESS_LOCK_IMAGE:-localhost/claude-code-egress-lock:latest}
 NAME=claude-k8s-e2e
-AGENT_UID=10001 CLAUDE_UID=1000 HOST=10.0.2.2
+AGENT_UID=64000 CLAUDE_UID=1000 HOST=10.0.2.2
 failures=0
 started=$(date +%s)
 say() { printf 'k8s-pod: %s\n' "$*" >&2; }
@@ -27,7 +28,7 @@ check() {  # check NAME COMMAND...: runs the command, reports ok or FAILED
     local name=$1; shift
     if "$@" >"$work/check.out" 2>&1; then say "ok: $name"; else say "FAILED: $name"; sed 's/^/    /' "$work/check.out" >&2; failures=$((failures + 1)); fi
 }
-grep -q "runAsUser: $AGENT_UID" k8s/session-pod.yaml && grep -q "value: \"\\[$CLAUDE_UID\\]\"" k8s/session-pod.yaml \
+grep -q "runAsUser: $AGENT_UID" k8s/session-pod.yaml && grep -q "value: \"\\[$CLAUDE_UID,$AGENT_UID\\]\"" k8s/session-pod.yaml \
     || { say "k8s/session-pod.yaml no longer runs the agent as $AGENT_UID and claude as $CLAUDE_UID: update this test"; exit 1; }
 
 if [ "$(id -u)" = 0 ]; then
@@ -41,22 +42,25 @@ pids=()
 # podman 4.3 makes each emptyDir a volume named after it: this test gives them names of its own
 # (see play), so that its two pods and anyone else's stay apart.
 EMPTY_DIRS=(agent-run agent-state agent-tmp claude-home claude-tmp)
-remove_pods() {
-    local pod volume
+SECRETS=(github-token anthropic-credential)
+remove_leftovers() {  # one name per call: podman stops at the first name it does not know
+    local pod name
     for pod in "$NAME" "$NAME-open"; do
         podman pod rm -f -t 0 --ignore "$pod" >/dev/null 2>&1 || true
-        for volume in workspace "${EMPTY_DIRS[@]}"; do podman volume rm -f "$pod-$volume" >/dev/null 2>&1 || true; done
+        for name in workspace "${EMPTY_DIRS[@]}"; do podman volume rm -f "$pod-$name" >/dev/null 2>&1 || true; done
     done
-    podman volume rm -f "$NAME-github-token" >/dev/null 2>&1 || true
+    for name in "${SECRETS[@]}"; do  # podman 4.3 also makes a volume of each Secret
+        podman volume rm -f "$NAME-$name" >/dev/null 2>&1 || true
+        podman secret rm "$NAME-$name" >/dev/null 2>&1 || true
+    done
 }
 cleanup() {
-    remove_pods
-    podman secret rm "$NAME-github-token" >/dev/null 2>&1 || true
+    remove_leftovers
     for pid in "${pids[@]}"; do kill -- -"$pid" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
-remove_pods
+remove_leftovers
 
 say "images: $AGENT_IMAGE, $CLAUDE_IMAGE, and $EGRESS_LOCK_IMAGE (built from images/egress-lock)"
 if ! podman image exists "$AGENT_IMAGE" || ! podman image exists "$CLAUDE_IMAGE"; then
@@ -83,15 +87,12 @@ for _ in $(seq 1 50); do ss -Hlun "sport = :$UDP_PORT" | grep -q . && break; sle
 # The Secret and the ConfigMap. podman 4.3 keeps a Secret as a podman secret holding its YAML and
 # writes its `data` values into the files as they are, without base64 decoding: so the value
 # here is the token itself (Kubernetes decodes it; `kubectl create secret` encodes it).
-(umask 077 && cat >"$work/secret.yaml" <<EOF
-apiVersion: v1
-kind: Secret
-metadata:
-  name: $NAME-github-token
-data:
-  token: $CANARY
-EOF
-)
+secret() {  # secret NAME KEY VALUE
+    (umask 077 && printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\ndata:\n  %s: %s\n' "$1" "$2" "$3" >"$work/$1.yaml")
+    podman secret create "$1" "$work/$1.yaml" >/dev/null
+}
+secret "$NAME-github-token" token "$CANARY"
+secret "$NAME-anthropic-credential" api-key "$ANTHROPIC_CANARY"
 cat >"$work/settings.yaml" <<EOF
 apiVersion: v1
 kind: ConfigMap
@@ -104,7 +105,6 @@ data:
   ALLOWED_REPOS: '["o/app"]'
   ALLOWED_BRANCH_PATTERNS: '["claude/**"]'
 EOF
-podman secret create "$NAME-github-token" "$work/secret.yaml" >/dev/null
 # play NAME INBOUND-PORT [AWK-ARGS...]: runs the podman variant of the pod with this test's edits.
 play() {
     local name=$1 port=$2; shift 2
@@ -112,7 +112,7 @@ play() {
         -e "s|^  name: claude-session\$|  name: $name|" \
         -e "s/(name: )($(IFS='|'; echo "${EMPTY_DIRS[*]}"))([,}]|\$)/\1$name-\2\3/" \
         -e "s|claimName: claude-workspace|claimName: $name-workspace|" \
-        -e "s|secretName: github-token|secretName: $NAME-github-token|" \
+        -e "s/secretName: ($(IFS='|'; echo "${SECRETS[*]}"))/secretName: $NAME-\1/" \
         -e "s|name: command-agent-settings|name: $NAME-settings|" \
         -e "s|image: localhost/claude-code-agent:latest|image: $AGENT_IMAGE|" \
         -e "s|image: localhost/claude-code-claude:latest|image: $CLAUDE_IMAGE|" \
@@ -158,10 +158,11 @@ check "agent-status (from claude) reports healthy" as "$CLAUDE_UID" "$claude" 'a
 environments() { { podman exec --privileged -u 0 "$1" sh -c 'cat /proc/[0-9]*/environ 2>/dev/null' || true; } | tr '\0' '\n'; }
 environments "$claude" >"$work/claude.env"
 tr '\0' '\n' <"/proc/$(podman inspect --format '{{.State.Pid}}' "$agent")/environ" >"$work/agent.env" || true
-check "the token is in no environment of claude" sh -c "grep -q '^GH_TOKEN=' $work/claude.env && ! grep -q $CANARY $work/claude.env"
-check "the token is in no file of claude" sh -c "! podman exec --privileged -u 0 $claude grep -rqs --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev $CANARY /"
-check "the token is in neither container's configuration (a file, never an environment value)" sh -c "! podman inspect $claude $agent | grep -q $CANARY"
-check "the agent read the token from its file (GITHUB_TOKEN_FILE), it is not in its environment" sh -c "grep -q '^GITHUB_TOKEN_FILE=' $work/agent.env && ! grep -q $CANARY $work/agent.env"
+check "neither secret is in any environment of claude" sh -c "grep -q '^GH_TOKEN=' $work/claude.env && ! grep -qe $CANARY -e $ANTHROPIC_CANARY $work/claude.env"
+check "neither secret is in any file of claude" sh -c "! podman exec --privileged -u 0 $claude grep -rqs --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev -e $CANARY -e $ANTHROPIC_CANARY /"
+check "neither secret is in either container's configuration (files, never environment values)" sh -c "! podman inspect $claude $agent | grep -qe $CANARY -e $ANTHROPIC_CANARY"
+check "the agent read both from their files (*_FILE), neither is in its environment" sh -c "grep -q '^GITHUB_TOKEN_FILE=' $work/agent.env && grep -q '^ANTHROPIC_API_KEY_FILE=' $work/agent.env && ! grep -qe $CANARY -e $ANTHROPIC_CANARY $work/agent.env"
+check "the agent holds the Anthropic credential and serves anthropic.sock" as "$CLAUDE_UID" "$claude" 'test -S /run/agent/anthropic.sock && agent-status | grep -qi anthropic' 
 
 check "git clone through the agent" as "$CLAUDE_UID" "$claude" 'git clone -q https://github.com/o/app.git app && test -f app/README.md'
 check "git push origin HEAD:claude/x" as "$CLAUDE_UID" "$claude" 'cd app && git -c user.name=c -c user.email=c@e commit -q --allow-empty -m pod && git push -q origin HEAD:claude/x'
@@ -192,7 +193,8 @@ check "nft as claude's uid (no capabilities) in the pod fails" nft_as_claude
 check "the rules still hold after claude's attempts" fails reaches_fixture "$CLAUDE_UID" "$claude"
 # What the container test checks about the agent holds here too.
 check "both containers have a read-only root filesystem" sh -c "[ \"\$(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' $claude $agent | sort -u)\" = true ]"
-check "the agent runs without capabilities" sh -c "grep -q '^CapEff:.0000000000000000' /proc/$(podman inspect --format '{{.State.Pid}}' "$agent")/status"
+check "the agent holds DAC_OVERRIDE and CHOWN only, and no new privileges" sh -c "grep -q '^CapEff:.0000000000000003$' /proc/$(podman inspect --format '{{.State.Pid}}' "$agent")/status && grep -q '^NoNewPrivs:.1$' /proc/$(podman inspect --format '{{.State.Pid}}' "$agent")/status"
+check "both containers have a memory limit" sh -c "! podman inspect --format '{{.HostConfig.Memory}}' $claude $agent | grep -qx 0"
 
 say "the same pod without egress-lock (the control: these checks must see claude get out)"
 podman pod rm -f -t 0 "$NAME" >/dev/null
