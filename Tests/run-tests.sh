@@ -42,6 +42,7 @@ if [ "${SKIP_CONTAINER_TESTS:-}" = 1 ]; then
 elif [ "$(id -u)" = 0 ] || { command -v podman >/dev/null && command -v podman-compose >/dev/null; }; then
     say "container end-to-end test"
     Tests/EndToEnd/containers.sh
+    Tests/EndToEnd/k8s-pod.sh
 else
     say "container end-to-end test skipped: it needs root (to set up podman) or podman + podman-compose"
 fi

@@ -8,18 +8,21 @@
 # sidecars) and these test-only edits: the images, names of its own, Claude's command (an idle
 # `sleep` instead of the Claude CLI) and a published port for the inbound check. The pod reaches
 # this machine's loopback as 10.0.2.2 (slirp4netns with allow_host_loopback).
-#   env: AGENT_IMAGE, CLAUDE_IMAGE (default: the images run.sh builds; built if missing),
-#        EGRESS_LOCK_IMAGE (built from images/egress-lock), BASE_IMAGE (when not root)
+#   env: AGENT_IMAGE, CLAUDE_IMAGE (default: the images run.sh builds, tagged IMAGE_TAG or
+#        latest; built if missing), EGRESS_LOCK_IMAGE (built from images/egress-lock),
+#        BASE_IMAGE (when not root)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 SHARED=${SHARED_DIR:-$ROOT/../shared}
 CANARY=ghp_CANARY0123456789abcdefCANARYtokenXYZ
 ANTHROPIC_CANARY=sk-ant-api03-CANARY0123456789abcdefCANARYkeyXYZ
-AGENT_IMAGE=${AGENT_IMAGE:-localhost/claude-code-agent:latest}
-CLAUDE_IMAGE=${CLAUDE_IMAGE:-localhost/claude-code-claude:latest}
-EGRESS_LOCK_IMAGE=${EGRESS_LOCK_IMAGE:-localhost/claude-code-egress-lock:latest}
-NAME=claude-k8s-e2e
+DEFAULT_IMAGES="localhost/claude-code-agent:${IMAGE_TAG:-latest} localhost/claude-code-claude:${IMAGE_TAG:-latest}"
+AGENT_IMAGE=${AGENT_IMAGE:-${DEFAULT_IMAGES% *}}
+CLAUDE_IMAGE=${CLAUDE_IMAGE:-${DEFAULT_IMAGES#* }}
+EGRESS_LOCK_IMAGE=${EGRESS_LOCK_IMAGE:-localhost/claude-code-egress-lock:${IMAGE_TAG:-latest}}
+# Pods, volumes and secrets of this checkout's own (another checkout may run this test at once).
+NAME=claude-k8s-e2e-$(printf '%s' "$ROOT" | cksum | cut -d ' ' -f 1)
 AGENT_UID=64000 CLAUDE_UID=1000 HOST=10.0.2.2
 failures=0
 started=$(date +%s)
@@ -64,8 +67,7 @@ remove_leftovers
 
 say "images: $AGENT_IMAGE, $CLAUDE_IMAGE, and $EGRESS_LOCK_IMAGE (built from images/egress-lock)"
 if ! podman image exists "$AGENT_IMAGE" || ! podman image exists "$CLAUDE_IMAGE"; then
-    [ "$AGENT_IMAGE$CLAUDE_IMAGE" = localhost/claude-code-agent:latestlocalhost/claude-code-claude:latest ] \
-        || { say "$AGENT_IMAGE or $CLAUDE_IMAGE does not exist"; exit 1; }
+    [ "$AGENT_IMAGE $CLAUDE_IMAGE" = "$DEFAULT_IMAGES" ] || { say "$AGENT_IMAGE or $CLAUDE_IMAGE does not exist"; exit 1; }
     BASE_IMAGE=$BASE_IMAGE BINARIES=prebuilt PREBUILT_CONFIGURATION=debug INSTALL_CLAUDE=false ./run.sh --build >"$work/build.log" 2>&1 \
         || { tail -50 "$work/build.log" >&2; exit 1; }
 fi
@@ -153,6 +155,9 @@ wait_for_agent "$claude" "$agent" || { say "the agent did not become healthy"; e
 check "egress-lock installed its rules and exited" sh -c "podman logs $NAME-egress-lock 2>&1 | grep -q 'meta skuid $AGENT_UID accept' && [ \"\$(podman inspect --format '{{.State.ExitCode}}' $NAME-egress-lock)\" = 0 ]"
 check "the agent runs as uid $AGENT_UID, claude as uid $CLAUDE_UID" sh -c "[ \"\$(podman top $agent huser | tail -n +2 | sort -u)\" = $AGENT_UID ] && [ \"\$(podman exec $claude id -u)\" = $CLAUDE_UID ]"
 check "agent-status (from claude) reports healthy" as "$CLAUDE_UID" "$claude" 'agent-status | grep -q ": healthy"'
+# podman ignores startup probes; Kubernetes starts claude only once the agent's passes.
+read -ra startup_probe < <(grep -A3 'startupProbe:' k8s/session-pod.yaml | sed -n 's/^ *command: \[\(.*\)\]$/\1/p' | tr -d '",')
+check "the agent's startup probe (${startup_probe[*]}) passes" podman exec "$agent" "${startup_probe[@]}"
 
 # Read as root with every capability: the containers' own root has none (and could not read them).
 environments() { { podman exec --privileged -u 0 "$1" sh -c 'cat /proc/[0-9]*/environ 2>/dev/null' || true; } | tr '\0' '\n'; }

@@ -16,13 +16,13 @@ esac
 [ ${#uid} -le 10 ] || { say "AGENT_UID is too long"; exit 64; }
 
 rules() {
-    cat <<RULES
+    printf '%s\n' "\
 table inet egress_lock
 delete table inet egress_lock
 table inet egress_lock {
     chain output {
         type filter hook output priority filter; policy drop;
-        oifname "lo" accept
+        oifname \"lo\" accept
         meta skuid $uid accept
         # Neighbour discovery is sent by the kernel, not by a user's socket; without it the
         # agent's own IPv6 traffic would fail. Unprivileged users cannot send these types.
@@ -32,7 +32,7 @@ table inet egress_lock {
     }
     chain input {
         type filter hook input priority filter; policy drop;
-        iifname "lo" accept
+        iifname \"lo\" accept
         ct state established,related accept
         icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept
         counter drop
@@ -40,8 +40,7 @@ table inet egress_lock {
     chain forward {
         type filter hook forward priority filter; policy drop;
     }
-}
-RULES
+}"
 }
 
 if [ "${EGRESS_LOCK_DRY_RUN:-}" = 1 ]; then rules; exit 0; fi
