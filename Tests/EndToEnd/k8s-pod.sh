@@ -6,7 +6,7 @@
 #
 # The pod YAML is used as it is, through k8s/podman-variant.awk (podman 4.3 has no native
 # sidecars) and these test-only edits: the images, names of its own, Claude's command (an idle
-# `sleep` instead of the Claude CLI) and a published port for the inbound check. The pod reaches
+# `sleep` instead of the Claude CLI) and published ports for the inbound checks. The pod reaches
 # this machine's loopback as 10.0.2.2 (slirp4netns with allow_host_loopback).
 #   env: AGENT_IMAGE, CLAUDE_IMAGE (default: the images run.sh builds, tagged IMAGE_TAG or
 #        latest; built if missing), EGRESS_LOCK_IMAGE (built from images/egress-lock),
@@ -119,7 +119,7 @@ play() {
         -e "s|image: localhost/claude-code-agent:latest|image: $AGENT_IMAGE|" \
         -e "s|image: localhost/claude-code-claude:latest|image: $CLAUDE_IMAGE|" \
         -e "s|image: localhost/claude-code-egress-lock:latest|image: $EGRESS_LOCK_IMAGE|" \
-        -e "s|^    args: \\[\"claude\"\\]\$|    args: [\"sleep\", \"infinity\"]\\n    ports: [{containerPort: 8080, hostPort: $port}]|" \
+        -e "s|^    args: \\[\"claude\"\\]\$|    args: [\"sleep\", \"infinity\"]\\n    ports: [{containerPort: 8080, hostPort: $port}, {containerPort: 8081, hostPort: $port, protocol: UDP}]|" \
         >"$work/$name.yaml"
     podman kube play --network slirp4netns:allow_host_loopback=true,port_handler=slirp4netns --configmap "$work/settings.yaml" "$work/$name.yaml" \
         >"$work/$name.play" 2>&1 || { cat "$work/$name.play" >&2; exit 1; }
@@ -134,13 +134,18 @@ shows() { local text=$1 out; shift; out=$("$@" 2>&1) || true; printf '%s\n' "$ou
 reaches_fixture() { shows octocat-fixture as "$1" "$2" "curl -sS --max-time 10 --noproxy '*' http://$HOST:$API_PORT/user"; }
 udp_answered() { shows ping-over-udp as "$1" "$2" "echo ping-over-udp | socat -T 3 - UDP4:$HOST:$UDP_PORT"; }
 dns_answered() { as "$1" "$2" "getent hosts deb.debian.org"; }
-# Something listens in the pod on the published port: does a connection from outside (through
-# slirp4netns, so arriving on the pod's interface like traffic from another node) get its greeting?
-inbound_answered() {
-    podman exec -d "$1" socat TCP-LISTEN:8080,fork,reuseaddr SYSTEM:'echo hello-from-the-pod' >/dev/null
-    for _ in $(seq 1 50); do podman exec "$1" sh -c 'ss -Hltn "sport = :8080" | grep -q .' && break; sleep 0.1; done
-    shows hello-from-the-pod socat -T 3 - TCP4:127.0.0.1:"$2"
+# Listeners in the pod on the published ports, of the agent's uid (whose answers may leave):
+# does what comes from outside (through slirp4netns, arriving on the pod's interface like traffic
+# from another node) get an answer? TCP: a greeting. UDP: its own datagram back. (A TCP
+# handshake fails on the output rules alone, since a SYN-ACK has no socket owner yet; UDP is
+# what shows the input rules.)
+listen_in_pod() {
+    podman exec -d -u "$AGENT_UID" "$1" socat TCP-LISTEN:8080,fork,reuseaddr SYSTEM:'echo hello-from-the-pod' >/dev/null
+    podman exec -d -u "$AGENT_UID" "$1" socat UDP4-RECVFROM:8081,fork PIPE >/dev/null
+    for _ in $(seq 1 50); do podman exec "$1" sh -c 'ss -Hltn "sport = :8080" | grep -q . && ss -Hlun "sport = :8081" | grep -q .' && break; sleep 0.1; done
 }
+tcp_inbound_answered() { shows hello-from-the-pod socat -T 3 - TCP4:127.0.0.1:"$1" </dev/null; }
+udp_inbound_answered() { shows udp-from-outside sh -c "echo udp-from-outside | socat -T 3 - UDP4:127.0.0.1:$1"; }
 wait_for_agent() {
     for _ in $(seq 1 100); do as "$CLAUDE_UID" "$1" 'agent-status --timeout 2' >/dev/null 2>&1 && return 0; sleep 0.2; done
     podman logs --tail 20 "$2" >&2 || true
@@ -185,7 +190,9 @@ check "UDP from claude gets no answer" fails udp_answered "$CLAUDE_UID" "$claude
 check "UDP as the agent's uid gets its answer" udp_answered "$AGENT_UID" "$claude"
 check "DNS from claude fails" fails dns_answered "$CLAUDE_UID" "$claude"
 check "DNS as the agent's uid works" dns_answered "$AGENT_UID" "$claude"
-check "a connection from outside to a listener in the pod is refused" fails inbound_answered "$claude" "$INBOUND_PORT"
+listen_in_pod "$claude"
+check "a TCP connection from outside to a listener in the pod is refused" fails tcp_inbound_answered "$INBOUND_PORT"
+check "a UDP datagram from outside to a listener in the pod gets no answer" fails udp_inbound_answered "$INBOUND_PORT"
 
 check "claude has no capabilities and cannot gain any (no_new_privs)" \
     as "$CLAUDE_UID" "$claude" 'grep -q "^CapEff:.0000000000000000" /proc/self/status && grep -q "^CapBnd:.0000000000000000" /proc/self/status && grep -q "^NoNewPrivs:.1" /proc/self/status'
@@ -208,7 +215,9 @@ wait_for_agent "$NAME-open-claude" "$NAME-open-agent" || { say "the control pod'
 check "without egress-lock, claude's direct request reaches the fixture" reaches_fixture "$CLAUDE_UID" "$NAME-open-claude"
 check "without egress-lock, UDP from claude gets its answer" udp_answered "$CLAUDE_UID" "$NAME-open-claude"
 check "without egress-lock, DNS from claude works" dns_answered "$CLAUDE_UID" "$NAME-open-claude"
-check "without egress-lock, a connection from outside reaches the listener in the pod" inbound_answered "$NAME-open-claude" "$INBOUND_PORT"
+listen_in_pod "$NAME-open-claude"
+check "without egress-lock, a TCP connection from outside reaches the listener in the pod" tcp_inbound_answered "$INBOUND_PORT"
+check "without egress-lock, a UDP datagram from outside gets its answer" udp_inbound_answered "$INBOUND_PORT"
 
 say "took $(($(date +%s) - started)) s"
 if [ $failures -gt 0 ]; then
