@@ -49,5 +49,8 @@ in_init { end_init_section() }
 { print }
 END {
     if (in_init) end_init_section()
-    if (!moved) { print "podman-variant.awk: no native sidecar moved (is there a `containers:` section?)" > "/dev/stderr"; exit 1 }
+    if (!moved) {
+        print "podman-variant.awk: no native sidecar moved (is there a `containers:` section?)" > "/dev/stderr"
+        exit 1
+    }
 }

@@ -134,11 +134,10 @@ shows() { local text=$1 out; shift; out=$("$@" 2>&1) || true; printf '%s\n' "$ou
 reaches_fixture() { shows octocat-fixture as "$1" "$2" "curl -sS --max-time 10 --noproxy '*' http://$HOST:$API_PORT/user"; }
 udp_answered() { shows ping-over-udp as "$1" "$2" "echo ping-over-udp | socat -T 3 - UDP4:$HOST:$UDP_PORT"; }
 dns_answered() { as "$1" "$2" "getent hosts deb.debian.org"; }
-# Listeners in the pod on the published ports, of the agent's uid (whose answers may leave):
-# does what comes from outside (through slirp4netns, arriving on the pod's interface like traffic
-# from another node) get an answer? TCP: a greeting. UDP: its own datagram back. (A TCP
-# handshake fails on the output rules alone, since a SYN-ACK has no socket owner yet; UDP is
-# what shows the input rules.)
+# Listeners in the pod on the published ports: does what comes from outside (through slirp4netns,
+# arriving on the pod's interface like traffic from another node) get an answer? TCP: a
+# greeting; UDP: its own datagram back. They run as the agent's uid, whose answers may leave,
+# so that only the input rules can stop them (claude's answers would be stopped on the way out).
 listen_in_pod() {
     podman exec -d -u "$AGENT_UID" "$1" socat TCP-LISTEN:8080,fork,reuseaddr SYSTEM:'echo hello-from-the-pod' >/dev/null
     podman exec -d -u "$AGENT_UID" "$1" socat UDP4-RECVFROM:8081,fork PIPE >/dev/null
@@ -172,7 +171,7 @@ check "neither secret is in any environment of claude" sh -c "grep -q '^GH_TOKEN
 check "neither secret is in any file of claude" sh -c "! podman exec --privileged -u 0 $claude grep -rqs --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev -e $CANARY -e $ANTHROPIC_CANARY /"
 check "neither secret is in either container's configuration (files, never environment values)" sh -c "! podman inspect $claude $agent | grep -qe $CANARY -e $ANTHROPIC_CANARY"
 check "the agent read both from their files (*_FILE), neither is in its environment" sh -c "grep -q '^GITHUB_TOKEN_FILE=' $work/agent.env && grep -q '^ANTHROPIC_API_KEY_FILE=' $work/agent.env && ! grep -qe $CANARY -e $ANTHROPIC_CANARY $work/agent.env"
-check "the agent holds the Anthropic credential and serves anthropic.sock" as "$CLAUDE_UID" "$claude" 'test -S /run/agent/anthropic.sock && agent-status | grep -qi anthropic' 
+check "the agent holds the Anthropic credential and serves anthropic.sock" as "$CLAUDE_UID" "$claude" 'test -S /run/agent/anthropic.sock && agent-status | grep -qi anthropic'
 
 check "git clone through the agent" as "$CLAUDE_UID" "$claude" 'git clone -q https://github.com/o/app.git app && test -f app/README.md'
 check "git push origin HEAD:claude/x" as "$CLAUDE_UID" "$claude" 'cd app && git -c user.name=c -c user.email=c@e commit -q --allow-empty -m pod && git push -q origin HEAD:claude/x'

@@ -11,7 +11,7 @@ set -eu
 say() { printf 'egress-lock: %s\n' "$*" >&2; }
 uid=${AGENT_UID:-}
 case $uid in
-    '' | *[!0-9]* | 0*) say "AGENT_UID must be the agent's uid, a number other than 0 (got '${uid}')"; exit 64 ;;
+    '' | *[!0-9]* | 0*) say "AGENT_UID must be the agent's uid: a number, not 0, without leading zeros"; exit 64 ;;
 esac
 [ ${#uid} -le 10 ] || { say "AGENT_UID is too long"; exit 64; }
 
@@ -44,6 +44,6 @@ table inet egress_lock {
 }
 
 if [ "${EGRESS_LOCK_DRY_RUN:-}" = 1 ]; then rules; exit 0; fi
-rules | nft -f - || { say "nft could not install the rules (does this container have NET_ADMIN?)"; exit 1; }
+rules | nft -f - || { say "nft could not install the rules (has this container NET_ADMIN?)"; exit 1; }
 say "only uid $uid may send packets out of this pod; inbound: answers only"
 nft list table inet egress_lock
