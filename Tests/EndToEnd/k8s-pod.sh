@@ -79,7 +79,7 @@ swift build --product fixture-servers >&2
 setsid "$(swift build --show-bin-path)/fixture-servers" >"$work/ports" 2>"$work/fixtures.err" &
 pids+=($!)
 for _ in $(seq 1 300); do grep -q api= "$work/ports" 2>/dev/null && break; sleep 0.1; done
-read -r git_part api_part <"$work/ports" || { cat "$work/fixtures.err" >&2; exit 1; }
+read -r git_part api_part _ <"$work/ports" || { cat "$work/fixtures.err" >&2; exit 1; }
 GIT_PORT=${git_part#git=} API_PORT=${api_part#api=}
 UDP_PORT=$((20000 + RANDOM % 20000)) INBOUND_PORT=$((20000 + RANDOM % 20000))
 setsid socat UDP4-RECVFROM:"$UDP_PORT",bind=127.0.0.1,fork PIPE 2>"$work/udp.err" &
