@@ -283,14 +283,17 @@ final class FixtureHandler: ChannelInboundHandler {
     }
 
     /// Writes one chunk at a time, each after the previous one is flushed, so that memory stays flat.
+    /// The next chunk goes out on a later turn of the event loop: a flush that completes at once
+    /// would otherwise recurse once per chunk (500,000 events overflowed the stack).
     private func writeChunks(remaining: Int, chunk: ByteBuffer, context: ChannelHandlerContext) {
         guard remaining > 0 else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             return
         }
         let size = min(remaining, chunk.readableBytes)
+        let loop = context.eventLoop.assumeIsolated()
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(chunk.getSlice(at: 0, length: size) ?? chunk)))).assumeIsolated().whenSuccess {
-            self.writeChunks(remaining: remaining - size, chunk: chunk, context: context)
+            loop.execute { self.writeChunks(remaining: remaining - size, chunk: chunk, context: context) }
         }
     }
 }
