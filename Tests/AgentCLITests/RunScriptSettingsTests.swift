@@ -75,6 +75,19 @@ import Testing
         #expect(environments.contains("\nCLAUDE_UID=1000\n"), "claude runs as the default user instead of root")
     }
 
+    /// `volume rm -f` first removes every container that uses the volume: with the session's agent
+    /// stopped, `./run.sh --shell` (or a second `./run.sh`) removed the running Claude session too.
+    @Test func theSocketVolumeIsNeverForceRemoved() async throws {
+        let setup = try Setup()
+        for arguments in [[], ["--shell"], ["--stop"]] {
+            let result = try await setup.run(arguments: arguments)
+            #expect(result.status == 0, "\(result.output)")
+        }
+        let removals = setup.recordedCalls.split(separator: "\n").filter { $0.hasPrefix("podman volume rm") }
+        #expect(removals.count == 3, "\(setup.recordedCalls)")
+        #expect(removals.allSatisfy { !$0.contains(" -f ") && !$0.contains(" --force ") }, "\(removals)")
+    }
+
     @Test func envIsDataAndOnlyDocumentedKeysAreTaken() async throws {
         let setup = try Setup()
         try setup.write(
