@@ -567,10 +567,11 @@ stop_all_sessions() {
 
 # The socket volume holds only sockets; made afresh, it takes its owner and mode from the agent
 # image (a volume an older image made may have others; the agent refuses those). Kept while an
-# agent runs.
+# agent runs, and while any container has it: never forced, `volume rm -f` would remove the
+# containers using it, a running Claude session among them.
 forget_socket_volume() {
     [ -n "$("$ENGINE" ps -q --filter "label=com.docker.compose.project=$SESSION" --filter label=com.docker.compose.service=agent)" ] ||
-        "$ENGINE" volume rm -f "${SESSION}_agent-run" >/dev/null 2>&1 || true
+        "$ENGINE" volume rm "${SESSION}_agent-run" >/dev/null 2>&1 || true
 }
 
 run_tests() {
