@@ -213,6 +213,18 @@ is_inside() {
     [ "$directory" = / ] || [ "$file" = "$directory" ] || [[ "$file" == "$directory"/* ]]
 }
 
+# Whether directory A is directory B or lies below it, compared by identity (device and inode):
+# another path to the same folder (a bind mount, another spelling) is seen through.
+is_within() {
+    local a
+    a=$(realpath -e -- "$1" 2>/dev/null) || return 1
+    while :; do
+        [ ! "$a" -ef "$2" ] || return 0
+        [ "$a" != / ] || return 1
+        a=${a%/*} a=${a:-/}
+    done
+}
+
 # One line per problem with the settings; nothing is started when there is one.
 validate_settings() {
     local problems=() secret_files=() key value file
@@ -271,12 +283,29 @@ validate_settings() {
     else
         # The project is mounted into the claude container, writable: it must not hold what you
         # run next (this tool), nor the secrets this run reads.
+        local holds_tool=
         for file in "$ROOT/run.sh" "$ROOT/compose.yml" "$ROOT/images" "$ROOT/.env"; do
             if [ -e "$file" ] && is_inside "$file" "$PROJECT_DIR"; then
                 problems+=("will not mount $PROJECT_DIR into the claude container: it holds this tool's own files ($file), which the session could change before you run them next (run ./run.sh from your project's directory, or set PROJECT_DIR)")
+                holds_tool=1
                 break
             fi
         done
+        # Inside the checkout (its sources and images/ go into the agent's image), or the checkout
+        # under another path (a bind mount): compared by device and inode.
+        if [ -z "$holds_tool" ] && is_within "$ROOT" "$PROJECT_DIR"; then
+            problems+=("will not mount $PROJECT_DIR into the claude container: it holds this tool's checkout ($ROOT) under another path, which the session could change before you run it next (run ./run.sh from your project's directory, or set PROJECT_DIR)")
+            holds_tool=1
+        elif [ -z "$holds_tool" ] && is_within "$PROJECT_DIR" "$ROOT"; then
+            problems+=("will not mount $PROJECT_DIR into the claude container: it lies inside this tool's checkout ($ROOT), which the session could change before you run it next (run ./run.sh from your project's directory, or set PROJECT_DIR)")
+            holds_tool=1
+        fi
+        # The folder the token file is written to (secrets_dir) must not be in the workspace.
+        file=$(secrets_dir)
+        file=${file%/*/*}
+        if [ -z "$holds_tool" ] && is_within "$file" "$PROJECT_DIR"; then
+            problems+=("will not mount $PROJECT_DIR into the claude container: it contains $file, where the session's secret files would go (set XDG_RUNTIME_DIR or TMPDIR to a folder outside the project)")
+        fi
         for file in "${secret_files[@]}"; do
             if is_inside "$file" "$PROJECT_DIR"; then
                 problems+=("will not mount $PROJECT_DIR into the claude container: it contains $file, which holds secrets (run ./run.sh from your project's directory, or set PROJECT_DIR)")
@@ -342,6 +371,7 @@ session_name() {
 }
 
 prepare() {
+    local key
     require_tools
     export -n GITHUB_TOKEN ANTHROPIC_API_KEY CLAUDE_CODE_OAUTH_TOKEN 2>/dev/null || true
     load_env_file "$ROOT/.env"
@@ -351,6 +381,10 @@ prepare() {
     SESSION=$(session_name "$PROJECT_DIR")
     export PROJECT_DIR SESSION
     export CLAUDE_UID=${CLAUDE_UID:-$(id -u)} CLAUDE_GID=${CLAUDE_GID:-$(id -g)}
+    # Ids are numbers to the engine (01000 is uid 1000, 00 is root): compare them as numbers.
+    for key in CLAUDE_UID CLAUDE_GID AGENT_UID AGENT_GID; do
+        [[ ! "${!key:-}" =~ ^0*([0-9]+)$ ]] || export "$key=${BASH_REMATCH[1]}"
+    done
     # Root's files in the workspace would be root's in the container too; use the default user then.
     [ "$CLAUDE_UID" != 0 ] || export CLAUDE_UID=1000 CLAUDE_GID=1000
     # ~/.claude (settings, hooks, transcripts) is the session's own unless you name a volume to share.
@@ -533,10 +567,11 @@ stop_all_sessions() {
 
 # The socket volume holds only sockets; made afresh, it takes its owner and mode from the agent
 # image (a volume an older image made may have others; the agent refuses those). Kept while an
-# agent runs.
+# agent runs, and while any container has it: never forced, `volume rm -f` would remove the
+# containers using it, a running Claude session among them.
 forget_socket_volume() {
     [ -n "$("$ENGINE" ps -q --filter "label=com.docker.compose.project=$SESSION" --filter label=com.docker.compose.service=agent)" ] ||
-        "$ENGINE" volume rm -f "${SESSION}_agent-run" >/dev/null 2>&1 || true
+        "$ENGINE" volume rm "${SESSION}_agent-run" >/dev/null 2>&1 || true
 }
 
 run_tests() {

@@ -28,6 +28,66 @@ import Testing
         #expect(setup.recordedCalls.isEmpty, "nothing may be started: \(setup.recordedCalls)")
     }
 
+    /// A folder inside the checkout (Sources/, images/agent/, Tests/) is the tool too: the session
+    /// could rewrite what the next `--build` puts into the agent's image, or what `--test` runs.
+    @Test func refusesAProjectInsideTheCheckout() async throws {
+        let setup = try Setup()
+        let inside = setup.checkout + "/Sources/AgentServer"
+        try FileManager.default.createDirectory(atPath: inside, withIntermediateDirectories: true)
+        let result = try await setup.run(["PROJECT_DIR": inside])
+        #expect(result.status == 1)
+        #expect(
+            lines(result.stderr, starting: "run.sh: will not mount") == [
+                "run.sh: will not mount \(inside) into the claude container: it lies inside this tool's checkout (\(setup.checkout)), which the session could change before you run it next (run ./run.sh from your project's directory, or set PROJECT_DIR)"
+            ], "\(result.stderr)")
+        #expect(setup.recordedCalls.isEmpty, "nothing may be started: \(setup.recordedCalls)")
+    }
+
+    /// The session's secret files go to $XDG_RUNTIME_DIR (or $TMPDIR): a project holding that folder
+    /// would have the token written into the workspace, readable by claude when it runs as your uid.
+    @Test func refusesAProjectThatWouldHoldTheSecretFiles() async throws {
+        let setup = try Setup()
+        let runtime = setup.project + "/runtime"
+        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true)
+        let result = try await setup.run(["XDG_RUNTIME_DIR": runtime])
+        #expect(result.status == 1)
+        #expect(
+            lines(result.stderr, starting: "run.sh: will not mount") == [
+                "run.sh: will not mount \(setup.project) into the claude container: it contains \(runtime), where the session's secret files would go (set XDG_RUNTIME_DIR or TMPDIR to a folder outside the project)"
+            ], "\(result.stderr)")
+        #expect(setup.recordedCalls.isEmpty, "nothing may be started: \(setup.recordedCalls)")
+        #expect(!FileManager.default.fileExists(atPath: runtime + "/claude-code-\(getuid())"), "a secret folder was made in the project")
+    }
+
+    /// Ids are numbers to the engine: `01000` is uid 1000 and `00` is root, so run.sh compares them
+    /// as numbers (the agent's own uid, claude never root).
+    @Test func uidsAreComparedAsNumbers() async throws {
+        let setup = try Setup()
+        let same = try await setup.run(["CLAUDE_UID": "1000", "AGENT_UID": "01000"])
+        #expect(same.status == 1)
+        #expect(same.stderr.contains("run.sh: AGENT_UID and CLAUDE_UID are both 1000:"), "\(same.stderr)")
+        #expect(!setup.recordedCalls.contains("up -d agent"), "a session was started: \(setup.recordedCalls)")
+        let other = try Setup()
+        let root = try await other.run(["CLAUDE_UID": "00", "CLAUDE_GID": "00"])
+        #expect(root.status == 0, "\(root.output)")
+        let environments = other.recordedEnvironments
+        #expect(!environments.contains("\nCLAUDE_UID=00\n"), "claude would run as uid 0")
+        #expect(environments.contains("\nCLAUDE_UID=1000\n"), "claude runs as the default user instead of root")
+    }
+
+    /// `volume rm -f` first removes every container that uses the volume: with the session's agent
+    /// stopped, `./run.sh --shell` (or a second `./run.sh`) removed the running Claude session too.
+    @Test func theSocketVolumeIsNeverForceRemoved() async throws {
+        let setup = try Setup()
+        for arguments in [[], ["--shell"], ["--stop"]] {
+            let result = try await setup.run(arguments: arguments)
+            #expect(result.status == 0, "\(result.output)")
+        }
+        let removals = setup.recordedCalls.split(separator: "\n").filter { $0.hasPrefix("podman volume rm") }
+        #expect(removals.count == 3, "\(setup.recordedCalls)")
+        #expect(removals.allSatisfy { !$0.contains(" -f ") && !$0.contains(" --force ") }, "\(removals)")
+    }
+
     @Test func envIsDataAndOnlyDocumentedKeysAreTaken() async throws {
         let setup = try Setup()
         try setup.write(

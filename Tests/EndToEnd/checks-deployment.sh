@@ -31,6 +31,10 @@ check "the agent's secrets are locked in memory without IPC_LOCK" sh -c \
 say "the agent locks $(awk '/^VmLck:/ { print $2 " " $3 }' "/proc/$agent_pid/status") (memlock limit $(awk '/^Max locked memory/ { print $4 }' "/proc/$agent_pid/limits") bytes)"
 check "claude has no capabilities at all and no new privileges" sh -c \
     "grep -q '^CapEff:.0000000000000000$' /proc/$claude_pid/status && grep -q '^CapBnd:.0000000000000000$' /proc/$claude_pid/status && grep -q '^NoNewPrivs:.1$' /proc/$claude_pid/status"
+# podman's default seccomp profile lets an unprivileged process make a user namespace: all
+# capabilities inside it (nf_tables, mounts in a netns of its own), the kernel surface behind most
+# container escapes. Docker's default profile refuses it; claude must not have it either.
+check "claude cannot make a user namespace (no capabilities through unshare)" in_claude '! unshare -Ur true 2>/dev/null'
 check "the claude image has no setuid or setgid program" sh -c "[ -z \"\$(podman exec $claude find / -xdev -type f -perm /6000 2>/dev/null)\" ]"
 check "claude's root is read-only; /tmp, home and the workspace are writable" in_claude \
     '! touch /usr/local/bin/x 2>/dev/null && ! touch /etc/x 2>/dev/null && touch /tmp/x "$HOME/x" /workspace/.x && rm /tmp/x "$HOME/x" /workspace/.x'
@@ -55,3 +59,16 @@ check "neither canary is in the agent's inspect output (its environment, its cre
 # A CONNECT target with a newline and ESC: the agent refuses it and logs it; ./run.sh --logs must
 # show it escaped (containers.sh checks, once the agent has stopped and its log has ended).
 in_claude "printf 'CONNECT evil.example\\n{\"forged\":\"line\"}\\033[2J:443 HTTP/1.1\\r\\n\\r\\n' | socat -t 2 - UNIX-CONNECT:/run/agent/egress.sock" >/dev/null 2>&1 || true
+
+# A bind mount of the checkout is the checkout under another path: run.sh must refuse it as a
+# project as it refuses the checkout itself. An invalid IMAGE_TAG makes run.sh stop after it
+# has listed every problem, so that nothing starts whether the check holds or not.
+tool_bind=$work/tool-bind
+mkdir -p "$tool_bind"
+if mount --bind "$ROOT" "$tool_bind" 2>/dev/null; then
+    PROJECT_DIR=$tool_bind IMAGE_TAG='not a tag' ./run.sh </dev/null >"$work/bind.out" 2>&1 || true
+    umount "$tool_bind"
+    check "a bind mount of the checkout is refused as a project" grep -q "^run.sh: will not mount $tool_bind into the claude container" "$work/bind.out"
+else
+    say "a bind mount of the checkout: not checked (mount --bind needs root)"
+fi
