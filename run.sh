@@ -391,6 +391,8 @@ prepare() {
     export CLAUDE_HOME_VOLUME=${CLAUDE_HOME_VOLUME:-${SESSION}_claude-home}
     # Labels that find this checkout's sessions (--stop --all) and say whose project each is.
     export CLAUDE_CODE_CHECKOUT=$ROOT
+    # Both containers' syscall filter, by absolute path (compose takes it as the engine's option).
+    export CLAUDE_CODE_SECCOMP=$ROOT/images/seccomp.json
 }
 
 # BINARIES=prebuilt: the Swift products built on this machine, stripped, into .container-bin/
