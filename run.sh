@@ -4,6 +4,9 @@
 set -euo pipefail
 CALLER_DIR=$(pwd)
 case $0 in */*) cd "${0%/*}" ;; esac
+# Physical: the checkout reached through a link or another spelling is the same checkout (its
+# sessions' labels, the refusal of projects that hold it).
+cd -P .
 ROOT=$(pwd)
 # An empty file: compose's env file (compose reads no .env of its own), and the stand-in for a
 # secret the session does not have (docker-compose 1.29 refuses /dev/null for both).
@@ -374,6 +377,8 @@ prepare() {
     local key
     require_tools
     export -n GITHUB_TOKEN ANTHROPIC_API_KEY CLAUDE_CODE_OAUTH_TOKEN 2>/dev/null || true
+    # A relative PROJECT_DIR you set is relative to where you are; one from .env, to the checkout.
+    if [[ -n "${PROJECT_DIR:-}" && "$PROJECT_DIR" != /* ]]; then PROJECT_DIR=$CALLER_DIR/$PROJECT_DIR; fi
     load_env_file "$ROOT/.env"
     PROJECT_DIR=${PROJECT_DIR:-$CALLER_DIR}
     # Absolute and physical, when it exists; validate_settings reports it when it does not.
@@ -478,7 +483,10 @@ wait_for_agent() {
     rm -f "$errors"
     agent=$(session_containers agent | head -n 1)
     [ -z "$agent" ] || "$ENGINE" logs --tail 20 "$agent" >&2 2>&1 || true
-    die "${reason#agent-status: }; Claude Code was not started (the agent's last log lines are above; ./run.sh --logs follows it)"
+    # An agent that is not healthy holds the token for nothing: it does not stay (nor restart).
+    "${COMPOSE[@]}" down >/dev/null 2>&1 || true
+    rm -rf -- "$(secrets_dir)"
+    die "${reason#agent-status: }; Claude Code was not started and the agent was stopped (its last log lines are above)"
 }
 
 start_claude() {
@@ -523,6 +531,11 @@ show_logs() {
 }
 
 show_status() {
+    if [ -z "$(session_containers agent)" ]; then
+        say "no session $SESSION for $PROJECT_DIR (start it with ./run.sh)"
+        show_quarantine
+        return 1
+    fi
     say "session $SESSION for $PROJECT_DIR"
     "${COMPOSE[@]}" ps
     agent_status || true
@@ -533,6 +546,12 @@ show_status() {
 # the service's own container, so `down` alone would leave them (and the agent they require).
 stop_session() {
     local sessions
+    if [ -z "$(session_containers)" ]; then
+        forget_socket_volume
+        rm -rf -- "$(secrets_dir)"
+        say "no session $SESSION for $PROJECT_DIR was running"
+        return 0
+    fi
     sessions=$(session_containers claude)
     # shellcheck disable=SC2086 # one id per word
     [ -z "$sessions" ] || "$ENGINE" rm -f $sessions >/dev/null

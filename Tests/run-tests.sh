@@ -45,7 +45,7 @@ elif [ "$(id -u)" = 0 ] || { command -v podman >/dev/null && command -v podman-c
     say "container end-to-end test"
     Tests/EndToEnd/containers.sh
     # The pod test takes the images the container test built (tagged per checkout, as there).
-    IMAGE_TAG=e2e-$(printf '%s' "$(pwd)" | cksum | cut -d ' ' -f 1) Tests/EndToEnd/k8s-pod.sh
+    IMAGE_TAG=e2e-$(printf '%s' "$(pwd -P)" | cksum | cut -d ' ' -f 1) Tests/EndToEnd/k8s-pod.sh
 else
     say "container end-to-end test skipped: it needs root (to set up podman) or podman + podman-compose"
 fi

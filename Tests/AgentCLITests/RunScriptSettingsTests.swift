@@ -188,13 +188,34 @@ import Testing
         try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
         let first = try await setup.run(arguments: ["--stop"])
         let second = try await setup.run(arguments: ["--stop"], in: other)
-        let names = [first, second].compactMap { $0.stderr.firstMatch(of: /stopped session (claude-code-[a-z0-9_-]+) for (.+)\n/) }
+        // No session runs (the recording engine lists no container): --stop says so, naming it.
+        let names = [first, second].compactMap { $0.stderr.firstMatch(of: /no session (claude-code-[a-z0-9_-]+) for (.+) was running\n/) }
         #expect(names.count == 2, "\(first.output) \(second.output)")
         #expect(names.first?.output.1.hasPrefix("claude-code-project-") == true && names.first?.output.2 == setup.project[...])
         #expect(names.last?.output.1.hasPrefix("claude-code-other-project-") == true && names.last?.output.2 == other[...])
         #expect(names.first?.output.1 != names.last?.output.1)
         let again = try await setup.run(arguments: ["--stop"])
-        #expect(again.stderr.contains("stopped session \(names.first?.output.1 ?? "?") for"), "the same project, the same session")
+        #expect(again.stderr.contains("no session \(names.first?.output.1 ?? "?") for"), "the same project, the same session")
+    }
+
+    @Test func aRelativeProjectDirIsTakenFromWhereYouAre() async throws {
+        let setup = try Setup()
+        let other = setup.directory.sub("other")
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        let deep = setup.project + "/deep"
+        try FileManager.default.createDirectory(atPath: deep, withIntermediateDirectories: true)
+        // From project/deep, ../../other is the folder beside the project, whatever the checkout's place.
+        let result = try await setup.run(arguments: ["--stop"], in: deep, ["PROJECT_DIR": "../../other"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stderr.contains(" for \(other) was running"), "\(result.output)")
+    }
+
+    @Test func statusWithoutASessionSaysSoAndCreatesNothing() async throws {
+        let setup = try Setup()
+        let result = try await setup.run(arguments: ["--status"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("run.sh: no session claude-code-project-"), "\(result.output)")
+        #expect(!setup.recordedCalls.contains(" run "), "--status ran a container (and made its volumes): \(setup.recordedCalls)")
     }
 
     @Test func anUnhealthyAgentKeepsClaudeFromStarting() async throws {
@@ -204,9 +225,14 @@ import Testing
         #expect(result.status == 1)
         #expect(
             result.stderr.hasSuffix(
-                "run.sh: the command agent is not healthy: \(reason); Claude Code was not started (the agent's last log lines are above; ./run.sh --logs follows it)\n"
+                "run.sh: the command agent is not healthy: \(reason); Claude Code was not started and the agent was stopped (its last log lines are above)\n"
             ), "\(result.stderr)")
         #expect(!setup.recordedCalls.contains("run --rm claude |"), "Claude Code was started: \(setup.recordedCalls)")
+        // The agent does not stay up holding the token for nothing.
+        let calls = setup.recordedCalls
+        let started = calls.range(of: "up -d agent")
+        let downAfter = started.flatMap { calls.range(of: " down |", range: $0.upperBound..<calls.endIndex) }
+        #expect(downAfter != nil, "the unhealthy agent was left running: \(calls)")
     }
 
     @Test func missingToolsAreNamed() async throws {

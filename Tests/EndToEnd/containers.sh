@@ -11,7 +11,7 @@
 #   env: SHARED_DIR (for ci/container-host.sh), KEEP_E2E=1 keeps the containers and work folder
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
+ROOT=$(pwd -P)
 E2E=$ROOT/Tests/EndToEnd
 SHARED=${SHARED_DIR:-$ROOT/../shared}
 ARTIFACTS=$E2E/artifacts

@@ -10,10 +10,10 @@ say "a second project at the same time: $two"
 PROJECT_DIR=$two GITHUB_API_URL=http://127.0.0.1:1 ./run.sh </dev/null >"$work/run-two-unhealthy.log" 2>&1 && unhealthy_status=0 || unhealthy_status=$?
 refused_while_unhealthy() {
     [ "$unhealthy_status" != 0 ] \
-        && grep -q "^run.sh: the command agent is not healthy: cannot reach GitHub: 127.0.0.1 did not answer GET /user.*; Claude Code was not started" "$work/run-two-unhealthy.log" \
-        && [ -z "$(session_container "$two")" ]
+        && grep -q "^run.sh: the command agent is not healthy: cannot reach GitHub: 127.0.0.1 did not answer GET /user.*; Claude Code was not started and the agent was stopped" "$work/run-two-unhealthy.log" \
+        && no_container_of "$two"
 }
-check "with a GitHub that cannot be reached, ./run.sh says why and starts no Claude" refused_while_unhealthy
+check "with a GitHub that cannot be reached, ./run.sh says why, starts no Claude and leaves no agent" refused_while_unhealthy
 PROJECT_DIR=$two ./run.sh --stop >/dev/null 2>&1 || true
 
 start_second_session() {
