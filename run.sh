@@ -489,9 +489,21 @@ wait_for_agent() {
     die "${reason#agent-status: }; Claude Code was not started and the agent was stopped (its last log lines are above)"
 }
 
+# A session name is a 32-bit checksum of the path: should another project's session already carry
+# this one's name, nothing of it is reused.
+refuse_another_projects_session() {
+    local ids owner
+    ids=$(session_containers)
+    [ -n "$ids" ] || return 0
+    # shellcheck disable=SC2086 # one id per word
+    owner=$("$ENGINE" inspect --format '{{index .Config.Labels "io.claude-code.project"}}' $ids | sort -u | grep -vxF -- "$PROJECT_DIR" | head -n 1) || true
+    [ -z "$owner" ] || die "session $SESSION belongs to another project ($owner); stop it there first (./run.sh --stop)"
+}
+
 start_claude() {
     validate_settings
     find_compose
+    refuse_another_projects_session
     images_exist || build_images
     forget_socket_volume
     write_secret_files
@@ -508,6 +520,7 @@ start_claude() {
 open_shell() {
     validate_settings
     find_compose
+    refuse_another_projects_session
     forget_socket_volume
     write_secret_files
     say "a shell in session $SESSION for $PROJECT_DIR"
@@ -724,7 +737,7 @@ case "${1:-}" in
     --stop)
         prepare
         find_compose
-        if [ "${2:-}" = --all ]; then stop_all_sessions; else stop_session; fi
+        if [ "${2:-}" = --all ]; then stop_all_sessions; else refuse_another_projects_session && stop_session; fi
         ;;
     --shell) prepare; open_shell ;;
     --logs) prepare; find_compose; show_logs "${2:-}" ;;

@@ -210,6 +210,14 @@ import Testing
         #expect(result.stderr.contains(" for \(other) was running"), "\(result.output)")
     }
 
+    @Test func anotherProjectsSessionOfTheSameNameIsNotReused() async throws {
+        let setup = try Setup()
+        let result = try await setup.run(["FAKE_CONTAINER_PROJECT": "/somewhere/else"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("belongs to another project (/somewhere/else)"), "\(result.output)")
+        #expect(!setup.recordedCalls.contains("up -d agent"), "an agent was started: \(setup.recordedCalls)")
+    }
+
     @Test func statusWithoutASessionSaysSoAndCreatesNothing() async throws {
         let setup = try Setup()
         let result = try await setup.run(arguments: ["--status"])

@@ -28,7 +28,8 @@ import Testing
             }
             try FileManager.default.copyItem(atPath: RunScriptTests.runScript, toPath: checkout + "/run.sh")
             // Records each call with the settings compose would pass on; answers success, except
-            // agent-status when FAKE_AGENT_UNHEALTHY names a reason.
+            // agent-status when FAKE_AGENT_UNHEALTHY names a reason; lists one container, of the project
+            // FAKE_CONTAINER_PROJECT, when that is set.
             let recorder = """
                 #!/bin/sh
                 echo "$(basename "$0") $* | credential_file=${ANTHROPIC_CREDENTIAL_FILE:-} key_file=${AGENT_ANTHROPIC_API_KEY_FILE:-} \
@@ -37,6 +38,8 @@ import Testing
                 { echo "--- $(basename "$0") $*"; env; } >>\(environments)
                 case "$*" in *agent-status*) if [ -n "${FAKE_AGENT_UNHEALTHY:-}" ]; then
                     echo "agent-status: the command agent is not healthy: $FAKE_AGENT_UNHEALTHY" >&2; exit 1; fi ;;
+                "ps "*) [ -z "${FAKE_CONTAINER_PROJECT:-}" ] || echo 0123456789ab ;;
+                "inspect "*) [ -z "${FAKE_CONTAINER_PROJECT:-}" ] || echo "$FAKE_CONTAINER_PROJECT" ;;
                 esac
                 """
             for name in engine {
