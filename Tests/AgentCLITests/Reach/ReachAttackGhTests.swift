@@ -17,6 +17,85 @@ struct ReachAttackGhTests {
         scenario.github.requests.contains { String(decoding: $0.bodyPrefix, as: UTF8.self).contains(marker) }
     }
 
+    /// A query under `ALLOW_OTHER_REPO_READS=false` that starts at an allowed root but reaches
+    /// another repository's content below it.
+    struct LeakingQuery: Sendable, CustomTestStringConvertible {
+        let name: String
+        let selection: String
+        var testDescription: String { name }
+        var document: String { "query=query \(name) { \(selection) }" }
+    }
+
+    static let readOf = #"object(expression: "HEAD:secrets.txt") { ... on Blob { text } }"#
+
+    /// `ALLOW_OTHER_REPO_READS=false` refuses "an account's issues and pullRequests" at any depth
+    /// (README), but only a root account field is checked: below a listed repository's `owner`
+    /// (or a follower of the viewer, an author, a collaborator), `pullRequests` lists the
+    /// person's pull requests in every repository, and their arg-less `repository` reads any
+    /// file of those other (private) repositories. Fields that point from the listed repository
+    /// into another one (an issue transferred from elsewhere, a commit of another repository
+    /// that referenced an issue, a fork's head ref, pull requests of other repositories that
+    /// close an issue) lead there the same way: only `identityOnlyFields` are held.
+    static let leakingQueries: [LeakingQuery] = [
+        LeakingQuery(
+            name: "OwnerPullRequestsLeak",
+            selection: #"repository(owner: "o", name: "app") { owner { ... on User { pullRequests(first: 50) { nodes { repository { \#(readOf) } } } } } }"#),
+        LeakingQuery(
+            name: "FollowerPullRequestsLeak",
+            selection: "viewer { followers(first: 5) { nodes { pullRequests(first: 50) { nodes { repository { \(readOf) } } } } } }"),
+        LeakingQuery(
+            name: "TransferredFromLeak",
+            selection:
+                #"repository(owner: "o", name: "app") { issue(number: 7) { timelineItems(first: 50) { nodes { ... on TransferredEvent { fromRepository { \#(readOf) } } } } } }"#
+        ),
+        LeakingQuery(
+            name: "ReferencingCommitLeak",
+            selection:
+                #"repository(owner: "o", name: "app") { issue(number: 7) { timelineItems(first: 50) { nodes { ... on ReferencedEvent { commit { message tree { entries { name } } } } } } } }"#
+        ),
+        LeakingQuery(
+            name: "ForkHeadRefLeak",
+            selection: #"repository(owner: "o", name: "app") { pullRequest(number: 2) { headRef { repository { \#(readOf) } } } }"#),
+        LeakingQuery(
+            name: "ClosingPullRequestsLeak",
+            selection:
+                #"repository(owner: "o", name: "app") { issue(number: 7) { closedByPullRequestsReferences(first: 50) { nodes { repository { \#(readOf) } } } } }"#
+        ),
+    ]
+
+    @Test(arguments: leakingQueries)
+    func aQueryFromAnAllowedRootDoesNotReachAnotherRepositorysContent(_ query: LeakingQuery) async throws {
+        let scenario = try await Self.start(["ALLOW_OTHER_REPO_READS": "false"])
+        let result = try await scenario.gh(["api", "graphql", "-f", query.document])
+        #expect(result.status != 0, "\(result.output)")
+        #expect(result.output.contains("ALLOW_OTHER_REPO_READS=false"), "the refusal names the setting: \(result.output)")
+        #expect(!Self.received(scenario, query.name), "the query reached GitHub")
+        scenario.expectNoCanary()
+    }
+
+    /// The same rule, through what a mutation returns: an allowed mutation on the listed
+    /// repository (a comment) may select any data in its payload, and with
+    /// `ALLOW_OTHER_REPO_READS=false` that selection is not checked at all.
+    @Test func aMutationsPayloadIsHeldToTheListedRepositoriesToo() async throws {
+        let scenario = try await Self.start(["ALLOW_OTHER_REPO_READS": "false"])
+        let mutation = """
+            query=mutation PayloadLeak { addComment(input: {subjectId: "I_kwDOfixture7", body: "hi"}) { \
+            subject { ... on Issue { repository { owner { repositories(first: 100) { nodes { nameWithOwner \
+            object(expression: "HEAD:secrets.txt") { ... on Blob { text } } } } } } } } } }
+            """
+        let result = try await scenario.gh(["api", "graphql", "-f", mutation])
+        #expect(result.status != 0, "\(result.output)")
+        #expect(result.output.contains("ALLOW_OTHER_REPO_READS=false"), "the refusal names the setting: \(result.output)")
+        #expect(!Self.received(scenario, "PayloadLeak"), "the mutation and its payload query reached GitHub")
+
+        // The same comment without the payload that leaves the repository still passes.
+        let plain = try await scenario.gh([
+            "api", "graphql", "-f", #"query=mutation AddComment { addComment(input: {subjectId: "I_kwDOfixture7", body: "hi"}) { clientMutationId } }"#,
+        ])
+        #expect(plain.status == 0, "\(plain.output)")
+        scenario.expectNoCanary()
+    }
+
     /// `PR_BASE_BRANCHES`: "pull requests may be opened/retargeted only into these". GraphQL
     /// `revertPullRequest` opens a new pull request into the reverted one's base (here `main`,
     /// the fixture's pull request 1), and is decided only on the branch it creates.
