@@ -61,7 +61,7 @@ struct GraphQLPolicy {
             return invalid("operationName is not a string")
         }
         switch chosen.kind {
-        case .query: return decideQuery(chosen, document: document, body: body, facts: facts)
+        case .query: return decideReadScope(chosen, document: document, body: body, facts: facts)
         case .subscription: return invalid("subscriptions are not supported")
         case .mutation where throughGET: return invalid("a mutation cannot be sent through GET")
         case .mutation: break

@@ -215,6 +215,69 @@ struct ReachGraphQLTests {
         Case(name: "a node here", query: #"query { node(id: "R_app") { id } }"#, code: nil),
         Case(name: "a gist node", query: #"query { nodes(ids: ["G_1"]) { id } }"#, code: .repositoryNotAllowed),
         Case(name: "resource", query: #"query { resource(url: "https://github.com/x/other") { __typename } }"#, code: .repositoryNotAllowed),
+        Case(
+            name: "an owner's pull requests everywhere",
+            query: #"query { repository(owner: "o", name: "app") { owner { ... on User { pullRequests(first: 5) { nodes { repository { id } } } } } } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "a follower's pull requests", query: "query { viewer { followers(first: 5) { nodes { pullRequests(first: 5) { nodes { title } } } } } }",
+            code: .repositoryNotAllowed),
+        Case(
+            name: "an issue transferred from elsewhere",
+            query:
+                #"query { repository(owner: "o", name: "app") { issue(number: 7) { timelineItems(first: 5) { nodes { ... on TransferredEvent { fromRepository { object(expression: "HEAD:a") { id } } } } } } } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "a commit of another repository that referenced an issue",
+            query:
+                #"query { repository(owner: "o", name: "app") { issue(number: 7) { timelineItems(first: 5) { nodes { ... on ReferencedEvent { commit { message } } } } } } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "a fork's head ref",
+            query: #"query { repository(owner: "o", name: "app") { pullRequest(number: 2) { headRef { repository { id } } } } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "pull requests of other repositories that close an issue",
+            query:
+                #"query { repository(owner: "o", name: "app") { issue(number: 7) { closedByPullRequestsReferences(first: 5) { nodes { repository { id } } } } } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "an edge the schema does not list",
+            query: #"query { repository(owner: "o", name: "app") { pullRequest(number: 1) { someNewEdge { id } } } }"#, code: .repositoryNotAllowed),
+        Case(
+            name: "an issue's own repository, through a fragment on an interface",
+            query:
+                #"query { repository(owner: "o", name: "app") { issue(number: 7) { ... on Comment { author { login } } repository { object(expression: "HEAD:a") { ... on Blob { text } } } } } }"#,
+            code: nil),
+        Case(
+            name: "gh pr view",
+            query:
+                #"query PullRequestByNumber($owner: String!, $repo: String!) { repository(owner: $owner, name: $repo) { pullRequest(number: 1) { url author { login ... on User { id name } } headRepositoryOwner { id login } headRepository { id name } reviewRequests(first: 100) { nodes { requestedReviewer { __typename ... on User { login } ... on Team { organization { login } name slug } } } } reviews(first: 100) { nodes { author { login } commit { oid } reactionGroups { content users { totalCount } } } } projectCards(first: 100) { nodes { project { name } column { name } } } milestone { title } statusCheckRollup: commits(last: 1) { nodes { commit { statusCheckRollup { contexts(first: 100) { nodes { __typename ... on StatusContext { context } ... on CheckRun { name checkSuite { workflowRun { workflow { name } } } } } } } } } } } } }"#,
+            variables: #"{"owner":"o","repo":"app"}"#, code: nil),
+        Case(
+            name: "gh pr status",
+            query:
+                #"fragment pr on PullRequest { number headRepositoryOwner { login } baseRef { branchProtectionRule { requiresStrictStatusChecks } } } query PullRequestStatus($q: String!) { repository(owner: "o", name: "app") { defaultBranchRef { name } pullRequests(first: 10) { edges { node { ...pr latestReviews(first: 5) { nodes { author { login } } } } } } } viewerCreated: search(query: $q, type: ISSUE, first: 10) { totalCount: issueCount edges { node { ...pr } } } }"#,
+            variables: #"{"q":"repo:o/app state:open is:pr author:@me"}"#, code: nil),
+        Case(
+            name: "a search of other repositories",
+            query: #"query { search(query: "repo:o/app OR repo:x/other", type: ISSUE, first: 10) { issueCount } }"#, code: .repositoryNotAllowed),
+        Case(
+            name: "a search by owner", query: #"query { search(query: "repo:o/app user:x", type: ISSUE, first: 10) { issueCount } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "gh repo view",
+            query:
+                #"fragment repo on Repository { id name owner { login } hasIssuesEnabled description hasWikiEnabled viewerPermission defaultBranchRef { name } } query RepositoryInfo { repository(owner: "o", name: "app") { ...repo parent { ...repo } mergeCommitAllowed } }"#,
+            code: nil),
+        Case(
+            name: "gh issue view",
+            query:
+                #"query IssueByNumber { repository(owner: "o", name: "app") { hasIssuesEnabled issue: issueOrPullRequest(number: 7) { __typename ... on Issue { number author { login } labels(first: 100) { nodes { name } } comments(last: 1) { nodes { author { login } body reactionGroups { content users { totalCount } } } } } ... on PullRequest { number } } } }"#,
+            code: nil),
+        Case(
+            name: "too many nodes", query: "query { nodes(ids: [\(Array(repeating: #""R_app""#, count: 101).joined(separator: ","))]) { id } }",
+            code: .repositoryNotAllowed),
     ]
 
     @Test(arguments: queries)

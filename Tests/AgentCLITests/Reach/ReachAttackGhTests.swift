@@ -73,6 +73,23 @@ struct ReachAttackGhTests {
         scenario.expectNoCanary()
     }
 
+    /// The walk that holds queries to the listed repository still lets gh's own commands read it.
+    @Test func ghsOwnCommandsStillReadTheListedRepository() async throws {
+        let scenario = try await Self.start(["ALLOW_OTHER_REPO_READS": "false"])
+        let commands: [([String], String)] = [
+            (["pr", "list", "-R", "o/app"], "PullRequestList"), (["pr", "view", "1", "-R", "o/app"], "PullRequestByNumber"),
+            (["pr", "status", "-R", "o/app"], "PullRequestStatus"), (["issue", "list", "-R", "o/app"], "IssueList"),
+            (["issue", "view", "7", "-R", "o/app"], "IssueByNumber"), (["repo", "view", "o/app"], "RepositoryInfo"),
+            (["pr", "create", "-R", "o/app", "--head", "claude/x", "--base", "main", "--title", "T", "--body", "B"], "PullRequestCreate"),
+        ]
+        for (arguments, operation) in commands {
+            let result = try await scenario.gh(arguments)
+            #expect(!result.output.contains("ALLOW_OTHER_REPO_READS"), "gh \(arguments.joined(separator: " ")): \(result.output)")
+            #expect(Self.received(scenario, operation), "gh \(arguments.joined(separator: " ")) reached GitHub with \(operation)")
+        }
+        scenario.expectNoCanary()
+    }
+
     /// The same rule, through what a mutation returns: an allowed mutation on the listed
     /// repository (a comment) may select any data in its payload, and with
     /// `ALLOW_OTHER_REPO_READS=false` that selection is not checked at all.
