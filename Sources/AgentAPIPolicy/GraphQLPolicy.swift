@@ -66,6 +66,8 @@ struct GraphQLPolicy {
         case .mutation where throughGET: return invalid("a mutation cannot be sent through GET")
         case .mutation: break
         }
+        // What the mutation's payload selects is a read too (ALLOW_OTHER_REPO_READS=false).
+        if case .deny(let denial) = decideReadScope(chosen, document: document, body: body, facts: facts) { return .deny(denial) }
         let variables: GraphQLVariables
         let fields: [GraphQLField]
         do {

@@ -280,6 +280,17 @@ struct ReachGraphQLTests {
             code: .repositoryNotAllowed),
     ]
 
+    @Test func aMutationsPayloadIsReadTheSameWay() {
+        let leak = Reach.graphQL(
+            #"mutation { addComment(input: {subjectId: "I_app", body: "x"}) { subject { ... on Issue { repository { owner { repositories(first: 5) { nodes { name } } } } } } } }"#
+        )
+        #expect(Reach.denial(Reach.policy(allowOtherReads: false).decide(leak, facts: Reach.facts))?.code == .repositoryNotAllowed)
+        #expect(Reach.policy().decide(leak, facts: Reach.facts) == .allow, "reads of other repositories are allowed by default")
+        let plain = Reach.graphQL(
+            #"mutation { addComment(input: {subjectId: "I_app", body: "x"}) { commentEdge { node { url author { login } } } subject { id } } }"#)
+        #expect(Reach.policy(allowOtherReads: false).decide(plain, facts: Reach.facts) == .allow)
+    }
+
     @Test(arguments: queries)
     func queriesWithOtherRepositoryReadsOff(_ testCase: Case) {
         let decision = Reach.policy(allowOtherReads: false).decide(Reach.graphQL(testCase.query, variables: testCase.variables), facts: Reach.facts)
