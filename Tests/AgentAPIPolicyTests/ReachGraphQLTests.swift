@@ -181,7 +181,12 @@ struct ReachGraphQLTests {
         let delete = Reach.graphQL(#"mutation { deleteRef(input: {refId: "REF_x"}) { clientMutationId } }"#)
         #expect(Reach.denial(Reach.policy().decide(delete, facts: Reach.facts))?.code == .branchDeleteDisabled)
         let ledger = FixedLedger(own: ["o/app refs/heads/claude/x"])
-        #expect(Reach.policy(ledger: ledger).decide(delete, facts: Reach.facts) == .allow)
+        #expect(
+            Reach.policy(ledger: ledger).decide(delete, facts: Reach.facts) == .needs([.reach(.branchTip(repository: "o/app", branch: "refs/heads/claude/x"))]),
+            "is the branch still at the agent's tip?")
+        var facts = Reach.facts
+        facts.reach.setBranchTip(FixedLedger.fixtureTip, repository: "o/app", branch: "refs/heads/claude/x")
+        #expect(Reach.policy(ledger: ledger).decide(delete, facts: facts) == .allow)
         let elsewhere = Reach.graphQL(#"mutation { deleteRef(input: {refId: "REF_other"}) { clientMutationId } }"#)
         #expect(Reach.denial(Reach.policy(ledger: ledger).decide(elsewhere, facts: Reach.facts))?.code != nil)
     }

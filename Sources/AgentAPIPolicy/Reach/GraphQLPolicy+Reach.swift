@@ -57,7 +57,7 @@ extension GraphQLPolicy {
         // The field's own rules first (their refusals name the branch), within the one repository
         // it touches, so that `own` sees the agent's branches there.
         let distinct = Set(repositories.map { $0.lowercased() })
-        let own = GraphQLPolicy(api: api.within(distinct.count == 1 ? repositories.first : nil)).decide(field, variables: variables, facts: facts)
+        let own = GraphQLPolicy(api: api.within(distinct.count == 1 ? repositories.first : nil, facts: facts)).decide(field, variables: variables, facts: facts)
         switch own {
         case .deny: return own
         case .needs(let more): lookups += more

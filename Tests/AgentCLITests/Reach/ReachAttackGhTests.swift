@@ -128,3 +128,76 @@ struct ReachAttackGhTests {
         scenario.expectNoCanary()
     }
 }
+
+/// `ALLOW_FORCE_PUSH=own` / `ALLOW_BRANCH_DELETE=own` on the API, as on git pushes: a branch in
+/// the ledger is the agent's only while GitHub's tip is the last tip the agent set or descends
+/// from it (looked up: the ref, then GitHub's compare).
+struct ReachAttackOwnBranchGhTests {
+    static let created = String(repeating: "3", count: 40)
+    static let fixtureTip = String(repeating: "4", count: 40)
+    static let forced = String(repeating: "5", count: 40)
+
+    static func received(_ scenario: GhScenario, _ method: String, _ uri: String) -> Bool {
+        scenario.github.requests.contains { $0.method == method && $0.uri == uri }
+    }
+
+    static func stateFile(_ scenario: GhScenario) -> String {
+        (try? String(contentsOfFile: scenario.agent.directory.sub("state/branches"), encoding: .utf8)) ?? ""
+    }
+
+    /// The agent created `claude/recreated` at 333…; someone deleted it and made a new one at an
+    /// unrelated 777… (the fixture's tip). Force-moving or deleting it is refused as for anyone
+    /// else's branch, through REST and GraphQL.
+    @Test func aBranchRecreatedElsewhereIsNoLongerTheAgents() async throws {
+        let scenario = try await GhScenario.start(environment: ["ALLOWED_REPOS": #"["o/app"]"#])
+        let made = try await scenario.gh(["api", "-X", "POST", "repos/o/app/git/refs", "-f", "ref=refs/heads/claude/recreated", "-f", "sha=\(Self.created)"])
+        #expect(made.status == 0, "\(made.output)")
+        #expect(Self.stateFile(scenario).contains("own\to/app\trefs/heads/claude/recreated\t\(Self.created)\n"), "the tip the agent set is kept")
+
+        let forced = try await scenario.gh([
+            "api", "-X", "PATCH", "repos/o/app/git/refs/heads/claude/recreated", "-f", "sha=\(Self.forced)", "-F", "force=true",
+        ])
+        #expect(forced.status != 0)
+        #expect(
+            forced.stderr.contains("force-pushing branch 'claude/recreated' is not allowed: the agent did not create it (ALLOW_FORCE_PUSH=own)"),
+            "\(forced.output)")
+        let deleted = try await scenario.gh(["api", "-X", "DELETE", "repos/o/app/git/refs/heads/claude/recreated"])
+        #expect(deleted.status != 0)
+        #expect(deleted.stderr.contains("the agent did not create it (ALLOW_BRANCH_DELETE=own)"), "\(deleted.output)")
+        let graphQLForce = try await scenario.gh([
+            "api", "graphql", "-f",
+            #"query=mutation MoveRef { updateRef(input: {refId: "REF_claude_recreated", oid: "\#(Self.forced)", force: true}) { clientMutationId } }"#,
+        ])
+        #expect(graphQLForce.status != 0)
+        #expect(graphQLForce.output.contains("(ALLOW_FORCE_PUSH=own)"), "\(graphQLForce.output)")
+        let graphQLDelete = try await scenario.gh([
+            "api", "graphql", "-f", #"query=mutation DeleteRef { deleteRef(input: {refId: "REF_claude_recreated"}) { clientMutationId } }"#,
+        ])
+        #expect(graphQLDelete.status != 0)
+        #expect(graphQLDelete.output.contains("(ALLOW_BRANCH_DELETE=own)"), "\(graphQLDelete.output)")
+
+        let requests = scenario.github.requests.map { "\($0.method) \($0.uri)" }
+        #expect(requests.contains("GET /repos/o/app/compare/\(Self.created)...\(String(repeating: "7", count: 40))"), "ancestry asked of GitHub: \(requests)")
+        #expect(!Self.received(scenario, "PATCH", "/repos/o/app/git/refs/heads/claude/recreated"))
+        #expect(!Self.received(scenario, "DELETE", "/repos/o/app/git/refs/heads/claude/recreated"))
+        #expect(!scenario.github.requests.contains { ["MoveRef", "DeleteRef"].contains(FixtureGitHubServer.operationName($0.bodyPrefix) ?? "") })
+        scenario.expectNoCanary()
+    }
+
+    /// The agent's own branch, untouched since: force-moving it passes, and the tip in GitHub's
+    /// answer becomes the one the ledger keeps.
+    @Test func theAgentsUntouchedBranchMayBeForced() async throws {
+        let scenario = try await GhScenario.start(environment: ["ALLOWED_REPOS": #"["o/app"]"#])
+        let made = try await scenario.gh([
+            "api", "-X", "POST", "repos/o/app/git/refs", "-f", "ref=refs/heads/claude/made-by-api", "-f", "sha=\(Self.fixtureTip)",
+        ])
+        #expect(made.status == 0, "\(made.output)")
+        let forced = try await scenario.gh([
+            "api", "-X", "PATCH", "repos/o/app/git/refs/heads/claude/made-by-api", "-f", "sha=\(Self.forced)", "-F", "force=true",
+        ])
+        #expect(forced.status == 0, "\(forced.output)")
+        #expect(Self.received(scenario, "PATCH", "/repos/o/app/git/refs/heads/claude/made-by-api"))
+        #expect(Self.stateFile(scenario).contains("own\to/app\trefs/heads/claude/made-by-api\t\(Self.forced)\n"), "\(Self.stateFile(scenario))")
+        scenario.expectNoCanary()
+    }
+}
