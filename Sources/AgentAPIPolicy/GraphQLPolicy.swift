@@ -102,12 +102,18 @@ struct GraphQLPolicy {
 
     func decide(_ field: GraphQLField, variables: GraphQLVariables, facts: APIFacts) -> APIDecision {
         let name = field.name
-        if Self.harmlessMutations.contains(name) { return .allow }
+        if Self.harmlessMutations.contains(name), name != "reopenPullRequest" || api.reach.pullRequestBases.isEmpty { return .allow }
         let input: JSONValue
         do {
             input = try GraphQLValues.argument("input", of: field, variables: variables) ?? .null
         } catch {
             return invalid(error.description)
+        }
+        if name == "reopenPullRequest" {
+            // Re-opening opens the pull request again into its base, which PR_BASE_BRANCHES must allow.
+            return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in
+                PullRequestRules(reach: api.reach).base(.value(pull.base), isRequired: true, shown: "GraphQL mutation '\(name)'") ?? .allow
+            }
         }
         if Self.mergeMutations.contains(name) {
             guard api.settings.allowPullRequestMerge else { return api.mergeDisabled() }

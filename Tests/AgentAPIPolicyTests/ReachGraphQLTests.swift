@@ -177,6 +177,25 @@ struct ReachGraphQLTests {
         #expect(Reach.denial(policy.decide(Reach.graphQL(retarget), facts: Reach.facts))?.code == .pullRequestBaseNotAllowed)
     }
 
+    @Test func reopeningAPullRequestIsHeldToTheBases() {
+        let reopen = Reach.graphQL(#"mutation { reopenPullRequest(input: {pullRequestId: "PR_app"}) { clientMutationId } }"#)
+        #expect(Reach.denial(Reach.policy(bases: ["main"]).decide(reopen, facts: Reach.facts))?.code == .pullRequestBaseNotAllowed)
+        #expect(Reach.policy(bases: ["develop"]).decide(reopen, facts: Reach.facts) == .allow)
+        #expect(Reach.policy().decide(reopen, facts: Reach.facts) == .allow)
+    }
+
+    @Test func aReplysCommentIsLookedUpToItsRepository() {
+        let reply = Reach.graphQL(
+            #"mutation { addPullRequestReviewComment(input: {pullRequestReviewId: "PRR_1", inReplyTo: "C_other", body: "x"}) { clientMutationId } }"#)
+        var facts = Reach.facts
+        facts.reach.nodeOwners["PRR_1"] = .repository("o/app")
+        #expect(Reach.policy().decide(reply, facts: facts) == .needs([.node(id: "C_other")]))
+        facts.reach.nodeOwners["C_other"] = .repository("x/other")
+        #expect(Reach.denial(Reach.policy().decide(reply, facts: facts))?.code == .repositoryNotAllowed)
+        facts.reach.nodeOwners["C_other"] = .repository("o/app")
+        #expect(Reach.policy().decide(reply, facts: facts) == .allow)
+    }
+
     @Test func ownBranchesOfTheRepositoryTheRefIsIn() {
         let delete = Reach.graphQL(#"mutation { deleteRef(input: {refId: "REF_x"}) { clientMutationId } }"#)
         #expect(Reach.denial(Reach.policy().decide(delete, facts: Reach.facts))?.code == .branchDeleteDisabled)

@@ -31,7 +31,22 @@ extension APIPolicy {
             }
         }
         if let decision = PullRequestRules(reach: reach).decide(rest, method: request.method, body: request.body, shown: shown) { return decision }
+        if let decision = reopenDecision(repository, rest, method: request.method, body: request.body, shown: shown, facts: facts) { return decision }
         return updateBranchHeadDecision(repository, rest, method: request.method, facts: facts)
+    }
+
+    /// `PATCH …/pulls/N` with `state: open` re-opens the pull request into its base (looked up),
+    /// which `PR_BASE_BRANCHES` must allow, as GraphQL `reopenPullRequest`.
+    private func reopenDecision(
+        _ repository: APIRepository, _ rest: [String], method: String, body: JSONValue?, shown: String, facts: APIFacts
+    ) -> APIDecision? {
+        guard !reach.pullRequestBases.isEmpty, method == "PATCH", rest.count == 2, rest.word(0, is: "pulls"), let number = Int(rest[1]),
+            case .value(let state) = body.stringField("state"), state.lowercased() == "open"
+        else { return nil }
+        if case .value = body.stringField("base") { return nil }  // the new base was decided
+        let key = APIPullRequestKey(repository, number)
+        guard let pull = facts.pullRequests[key] else { return .needs([.pullRequest(repository, number: number)]) }
+        return PullRequestRules(reach: reach).base(.value(pull.base), isRequired: true, shown: shown)
     }
 
     /// `PUT …/pulls/N/update-branch` writes into the pull request's head repository, which may

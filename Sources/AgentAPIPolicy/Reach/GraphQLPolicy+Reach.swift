@@ -74,7 +74,7 @@ extension GraphQLPolicy {
 }
 
 /// What a mutation field names: repositories by `repositoryNameWithOwner`, and node ids (keys
-/// `id`, `…Id`, `…Ids`) in any of its arguments, at any depth, except `principalKeys`.
+/// `id`, `…Id`, `…Ids`, `inReplyTo`) in any of its arguments, at any depth, except `principalKeys`.
 struct MutationTargets {
     private(set) var names: [String] = []
     private(set) var ids: [String] = []
@@ -97,7 +97,7 @@ struct MutationTargets {
             guard let key else { return }
             if key == "repositoryNameWithOwner" {
                 names.append(text)
-            } else if key == "id" || key.hasSuffix("Id") {
+            } else if key == "id" || key.hasSuffix("Id") || key == "inReplyTo" {
                 if !ids.contains(text) { ids.append(text) }
             }
         default:

@@ -129,6 +129,40 @@ struct ReachAttackGhTests {
     }
 }
 
+extension ReachAttackGhTests {
+    /// Re-opening a pull request opens it again into its base (the fixture's pull request 1 goes
+    /// into `main`): `PR_BASE_BRANCHES` decides it, through GraphQL and REST, on the base looked up.
+    @Test func reopeningAPullRequestIsHeldToPRBaseBranches() async throws {
+        let scenario = try await Self.start(["PR_BASE_BRANCHES": #"["develop"]"#])
+        let graphQL = try await scenario.gh([
+            "api", "graphql", "-f", #"query=mutation ReopenIntoMain { reopenPullRequest(input: {pullRequestId: "PR_kwDOmerged"}) { clientMutationId } }"#,
+        ])
+        #expect(graphQL.status != 0, "\(graphQL.output)")
+        #expect(graphQL.output.contains("PR_BASE_BRANCHES (develop)"), "the refusal names the setting: \(graphQL.output)")
+        #expect(!Self.received(scenario, "ReopenIntoMain"))
+        let rest = try await scenario.gh(["api", "-X", "PATCH", "repos/o/app/pulls/1", "-f", "state=open"])
+        #expect(rest.status != 0, "\(rest.output)")
+        #expect(rest.output.contains("PR_BASE_BRANCHES (develop)"), "\(rest.output)")
+        #expect(!scenario.github.requests.contains { $0.method == "PATCH" && $0.uri == "/repos/o/app/pulls/1" })
+        scenario.expectNoCanary()
+    }
+
+    /// A reply's `inReplyTo` names a comment by node id: it is looked up to its repository, like
+    /// every other id a mutation names (the fixture places `I_other` in `x/other`, the pull request
+    /// in `o/app`).
+    @Test func aReplyToACommentElsewhereIsRefused() async throws {
+        let scenario = try await Self.start()
+        let result = try await scenario.gh([
+            "api", "graphql", "-f",
+            #"query=mutation ReplyElsewhere { addPullRequestReviewComment(input: {pullRequestId: "PR_kwDOmerged", inReplyTo: "I_other", body: "x"}) { clientMutationId } }"#,
+        ])
+        #expect(result.status != 0, "\(result.output)")
+        #expect(result.output.contains("repository 'x/other' is not in ALLOWED_REPOS (o/app)"), "\(result.output)")
+        #expect(!Self.received(scenario, "ReplyElsewhere"))
+        scenario.expectNoCanary()
+    }
+}
+
 /// `ALLOW_FORCE_PUSH=own` / `ALLOW_BRANCH_DELETE=own` on the API, as on git pushes: a branch in
 /// the ledger is the agent's only while GitHub's tip is the last tip the agent set or descends
 /// from it (looked up: the ref, then GitHub's compare).
