@@ -198,6 +198,8 @@ public struct APIPolicy: Sendable {
         case "git" where rest.count == 2 && method == "POST" && ["blobs", "trees", "commits", "tags"].contains(rest[1].lowercased()):
             return .allow  // objects only; no ref changes
         case "merges" where method == "POST" && rest.count == 1:
+            // The REST form of GraphQL mergeBranch, behind the same setting.
+            guard settings.allowPullRequestMerge else { return mergeDisabled() }
             guard case .value(let base) = body.stringField("base") else { return invalidBody(shown, "it names no 'base' (a string)") }
             return ref(base, .update)
         case "merge-upstream" where method == "POST" && rest.count == 1:

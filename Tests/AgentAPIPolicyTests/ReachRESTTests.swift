@@ -181,6 +181,12 @@ struct ReachRESTTests {
         #expect(policy.decide(Reach.request("PATCH", "/repos/o/app/pulls/2", #"{"state":"closed"}"#)) == .allow)
     }
 
+    /// `POST …/merges` is the REST form of GraphQL `mergeBranch`: behind `ALLOW_PR_MERGE` too.
+    @Test func aBranchMergeNeedsALLOWPRMERGE() {
+        let merge = Reach.request("POST", "/repos/o/app/merges", #"{"base":"develop","head":"claude/x"}"#)
+        #expect(Reach.denial(Reach.policy().decide(merge))?.message == "merging pull requests is not allowed (ALLOW_PR_MERGE=false)")
+    }
+
     static let reads: [Case] = [
         Case(method: "GET", path: "/repos/o/app", code: nil),
         Case(method: "GET", path: "/repos/O/App/contents/a", code: nil),
