@@ -284,6 +284,16 @@ struct ReachGraphQLTests {
                 #"fragment pr on PullRequest { number headRepositoryOwner { login } baseRef { branchProtectionRule { requiresStrictStatusChecks } } } query PullRequestStatus($q: String!) { repository(owner: "o", name: "app") { defaultBranchRef { name } pullRequests(first: 10) { edges { node { ...pr latestReviews(first: 5) { nodes { author { login } } } } } } } viewerCreated: search(query: $q, type: ISSUE, first: 10) { totalCount: issueCount edges { node { ...pr } } } }"#,
             variables: #"{"q":"repo:o/app state:open is:pr author:@me"}"#, code: nil),
         Case(
+            name: "gh pr edit's project items",
+            query:
+                #"query { repository(owner: "o", name: "app") { pullRequest(number: 1) { projectItems(first: 100) { nodes { id project { id title } } } projectCards(first: 100) { nodes { project { name } column { name } } } } } }"#,
+            code: nil),
+        Case(
+            name: "a project's items",
+            query:
+                #"query { repository(owner: "o", name: "app") { pullRequest(number: 1) { projectItems(first: 100) { nodes { project { items(first: 5) { nodes { id } } } } } } } }"#,
+            code: .repositoryNotAllowed),
+        Case(
             name: "a search of other repositories",
             query: #"query { search(query: "repo:o/app OR repo:x/other", type: ISSUE, first: 10) { issueCount } }"#, code: .repositoryNotAllowed),
         Case(

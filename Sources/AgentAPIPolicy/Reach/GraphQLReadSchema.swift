@@ -21,6 +21,9 @@ enum GraphQLReadSchema {
         case account
         /// Another repository or an object the agent cannot place: who it is only.
         case elsewhere
+        /// A project the object is on (an account's, outside repositories): who it is and its
+        /// title, which `gh pr edit` shows.
+        case project
         /// GitHub itself (a licence, a language, a topic): scalars only.
         case global
     }
@@ -61,7 +64,7 @@ enum GraphQLReadSchema {
         "comments": .object("IssueCommentConnection"), "projectCards": .object("ProjectCardConnection"),
         "timelineItems": .object("IssueTimelineItemsConnection"), "trackedIssues": .elsewhere, "trackedInIssues": .elsewhere,
         "closedByPullRequestsReferences": .elsewhere, "parent": .elsewhere,
-        "subIssues": .elsewhere, "projectItems": .elsewhere, "projectsV2": .elsewhere,
+        "subIssues": .elsewhere, "projectItems": .object("ProjectV2ItemConnection"), "projectsV2": .elsewhere,
     ]) { $1 }
 
     static let edges: [String: [String: Target]] = [
@@ -118,7 +121,8 @@ enum GraphQLReadSchema {
             "issues": .object("IssueConnection"), "pullRequests": .object("PullRequestConnection"), "repository": .object("Repository"),
             "creator": .account,
         ],
-        "ProjectCard": ["project": .elsewhere, "column": .elsewhere, "creator": .account],
+        "ProjectCard": ["project": .project, "column": .elsewhere, "creator": .account],
+        "ProjectV2Item": ["project": .project],
         "ReviewRequest": ["requestedReviewer": .account, "pullRequest": .object("PullRequest")],
         "SuggestedReviewer": ["reviewer": .account],
         "AutoMergeRequest": ["enabledBy": .account, "pullRequest": .object("PullRequest")],

@@ -26,11 +26,12 @@ struct GraphQLReadScope {
     let facts: APIFacts
 
     /// Where an object a query reaches lives.
-    enum Place {
+    enum Place: Equatable {
         /// In a listed repository, of this type as far as known.
         case repository(type: String)
         case account
         case elsewhere
+        case project
         case global
         case introspection
     }
@@ -153,8 +154,8 @@ struct GraphQLReadScope {
             switch place {
             case .introspection:
                 return nil
-            case .elsewhere:
-                guard Self.identityFields.contains(name) else {
+            case .elsewhere, .project:
+                guard Self.identityFields.contains(name) || (name == "title" && place == .project) else {
                     return refused("only who another repository or object is may be read, not '\(name.quotedInRefusal)'")
                 }
                 inner = .elsewhere
@@ -179,6 +180,7 @@ struct GraphQLReadScope {
                 case .object(let next): inner = .repository(type: next)
                 case .account: inner = .account
                 case .elsewhere: inner = .elsewhere
+                case .project: inner = .project
                 case .global: inner = .global
                 }
             }

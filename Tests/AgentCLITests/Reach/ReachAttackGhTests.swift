@@ -73,7 +73,8 @@ struct ReachAttackGhTests {
         scenario.expectNoCanary()
     }
 
-    /// The walk that holds queries to the listed repository still lets gh's own commands read it.
+    /// The walk that holds queries to the listed repository still lets gh's own commands read it
+    /// (and what their mutations select).
     @Test func ghsOwnCommandsStillReadTheListedRepository() async throws {
         let scenario = try await Self.start(["ALLOW_OTHER_REPO_READS": "false"])
         let commands: [([String], String)] = [
@@ -81,6 +82,9 @@ struct ReachAttackGhTests {
             (["pr", "status", "-R", "o/app"], "PullRequestStatus"), (["issue", "list", "-R", "o/app"], "IssueList"),
             (["issue", "view", "7", "-R", "o/app"], "IssueByNumber"), (["repo", "view", "o/app"], "RepositoryInfo"),
             (["pr", "create", "-R", "o/app", "--head", "claude/x", "--base", "main", "--title", "T", "--body", "B"], "PullRequestCreate"),
+            (["pr", "edit", "1", "-R", "o/app", "--title", "T2"], "PullRequestProjectItems"),
+            (["pr", "comment", "1", "-R", "o/app", "--body", "B"], "PullRequestByNumber"),
+            (["issue", "create", "-R", "o/app", "--title", "T", "--body", "B"], "IssueCreate"),
         ]
         for (arguments, operation) in commands {
             let result = try await scenario.gh(arguments)
