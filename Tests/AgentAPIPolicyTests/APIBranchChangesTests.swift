@@ -138,6 +138,23 @@ struct APIBranchChangesTests {
         #expect(policy.decide(fastForward) == .allow, "a fast-forward needs no ownership, and no lookup")
     }
 
+    @Test func graphQLForcedUpdatesOfARecreatedBranchAreRefused() {
+        let policy = Reach.policy(ledger: FixedLedger(own: ["o/app refs/heads/claude/x"]))
+        var facts = Reach.facts
+        facts.reach.setBranchTip(diverged, repository: "o/app", branch: "refs/heads/claude/x")
+        facts.reach.containments[.containment(repository: "o/app", ancestor: tip, descendant: diverged)] = false
+        for mutation in [
+            #"mutation { updateRefs(input: {repositoryId: "R_app", refUpdates: [{name: "refs/heads/claude/x", afterOid: "\#(ahead)", force: true}]}) { clientMutationId } }"#,
+            #"mutation { updateRef(input: {refId: "REF_x", oid: "\#(ahead)", force: true}) { clientMutationId } }"#,
+        ] {
+            #expect(Reach.denial(policy.decide(Reach.graphQL(mutation), facts: facts))?.code == .forcePushDisabled, "\(mutation)")
+        }
+        let delete = Reach.graphQL(#"mutation { deleteRef(input: {refId: "REF_x"}) { clientMutationId } }"#)
+        #expect(Reach.denial(policy.decide(delete, facts: facts))?.code == .branchDeleteDisabled)
+        facts.reach.setBranchTip(tip, repository: "o/app", branch: "refs/heads/claude/x")
+        #expect(policy.decide(delete, facts: facts) == .allow, "untouched: still the agent's")
+    }
+
     @Test func aForcedUpdateOfTheAgentsBranchKeepsItsNewTip() {
         let policy = Reach.policy(ledger: FixedLedger(own: ["o/app refs/heads/claude/x"]))
         let forced = Reach.request("PATCH", "/repos/o/app/git/refs/heads/claude/x", #"{"sha":"\#(diverged)","force":true}"#)
