@@ -24,6 +24,8 @@ public struct APIPolicy: Sendable {
     public let ledger: any BranchLedgerReading
     /// The repository whose refs are being decided (`within`), when known.
     var repositoryContext: String?
+    /// What the lookups found about branches of `repositoryContext` (`within`).
+    var branchFacts = ReachFacts()
 
     public init(
         refs: RefPolicy, settings: APISettings, content: APIContentPolicy = .disabled, reach: ReachSettings = .unrestricted,
@@ -86,7 +88,7 @@ public struct APIPolicy: Sendable {
             return GraphQLPolicy(api: self).decide(body: request.body, facts: facts, throughGET: false)
         }
         if let (repository, rest) = Self.repositoryRoute(segments) {
-            let scoped = within(repositoryContext(repository, facts: facts))
+            let scoped = within(repositoryContext(repository, facts: facts), facts: facts)
             if let decision = scoped.decideRepository(repository, rest, request, shown: shown, facts: facts) { return decision }
         }
         if settings.extraWrites.contains(where: { $0.matches(method: method, segments: segments) }) { return .allow }
@@ -196,6 +198,8 @@ public struct APIPolicy: Sendable {
         case "git" where rest.count == 2 && method == "POST" && ["blobs", "trees", "commits", "tags"].contains(rest[1].lowercased()):
             return .allow  // objects only; no ref changes
         case "merges" where method == "POST" && rest.count == 1:
+            // The REST form of GraphQL mergeBranch, behind the same setting.
+            guard settings.allowPullRequestMerge else { return mergeDisabled() }
             guard case .value(let base) = body.stringField("base") else { return invalidBody(shown, "it names no 'base' (a string)") }
             return ref(base, .update)
         case "merge-upstream" where method == "POST" && rest.count == 1:
@@ -272,16 +276,28 @@ public struct APIPolicy: Sendable {
 
     // MARK: - Helpers shared with GraphQLPolicy
 
+    /// The ref policy on `name`; whether the branch is the agent's is looked up only when that
+    /// decides it (`ownership`).
     func ref(_ name: String, _ change: RefUpdate.Change, forced: Bool = false) -> APIDecision {
-        switch refs.decide(RefUpdate(ref: name, change: change, isForced: forced, isOwnBranch: isOwnBranch(name))) {
-        case .allow: .allow
-        case .deny(let denial): .deny(denial)
+        func decide(isOwn: Bool) -> Decision {
+            refs.decide(RefUpdate(ref: name, change: change, isForced: forced, isOwnBranch: isOwn))
+        }
+        guard case .deny(let denial) = decide(isOwn: false) else { return .allow }
+        guard case .allow = decide(isOwn: true) else { return .deny(denial) }
+        switch ownership(of: name) {
+        case .own: return .allow
+        case .notOwn: return .deny(denial)
+        case .needs(let lookups): return .needs(lookups)
         }
     }
 
+    /// Both decisions: a refusal first, then every lookup either needs.
     func both(_ first: APIDecision, _ second: APIDecision) -> APIDecision {
-        if case .allow = first { return second }
-        return first
+        switch (first, second) {
+        case (.deny, _), (.needs, .allow): return first
+        case (_, .deny), (.allow, _): return second
+        case (.needs(let one), .needs(let other)): return .needs(Array(Set(one + other)).sorted { "\($0)" < "\($1)" })
+        }
     }
 
     func mergeDisabled() -> APIDecision {

@@ -61,11 +61,13 @@ struct GraphQLPolicy {
             return invalid("operationName is not a string")
         }
         switch chosen.kind {
-        case .query: return decideQuery(chosen, document: document, body: body, facts: facts)
+        case .query: return decideReadScope(chosen, document: document, body: body, facts: facts)
         case .subscription: return invalid("subscriptions are not supported")
         case .mutation where throughGET: return invalid("a mutation cannot be sent through GET")
         case .mutation: break
         }
+        // What the mutation's payload selects is a read too (ALLOW_OTHER_REPO_READS=false).
+        if case .deny(let denial) = decideReadScope(chosen, document: document, body: body, facts: facts) { return .deny(denial) }
         let variables: GraphQLVariables
         let fields: [GraphQLField]
         do {
@@ -100,12 +102,18 @@ struct GraphQLPolicy {
 
     func decide(_ field: GraphQLField, variables: GraphQLVariables, facts: APIFacts) -> APIDecision {
         let name = field.name
-        if Self.harmlessMutations.contains(name) { return .allow }
+        if Self.harmlessMutations.contains(name), name != "reopenPullRequest" || api.reach.pullRequestBases.isEmpty { return .allow }
         let input: JSONValue
         do {
             input = try GraphQLValues.argument("input", of: field, variables: variables) ?? .null
         } catch {
             return invalid(error.description)
+        }
+        if name == "reopenPullRequest" {
+            // Re-opening opens the pull request again into its base, which PR_BASE_BRANCHES must allow.
+            return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in
+                PullRequestRules(reach: api.reach).base(.value(pull.base), isRequired: true, shown: "GraphQL mutation '\(name)'") ?? .allow
+            }
         }
         if Self.mergeMutations.contains(name) {
             guard api.settings.allowPullRequestMerge else { return api.mergeDisabled() }

@@ -177,11 +177,35 @@ struct ReachGraphQLTests {
         #expect(Reach.denial(policy.decide(Reach.graphQL(retarget), facts: Reach.facts))?.code == .pullRequestBaseNotAllowed)
     }
 
+    @Test func reopeningAPullRequestIsHeldToTheBases() {
+        let reopen = Reach.graphQL(#"mutation { reopenPullRequest(input: {pullRequestId: "PR_app"}) { clientMutationId } }"#)
+        #expect(Reach.denial(Reach.policy(bases: ["main"]).decide(reopen, facts: Reach.facts))?.code == .pullRequestBaseNotAllowed)
+        #expect(Reach.policy(bases: ["develop"]).decide(reopen, facts: Reach.facts) == .allow)
+        #expect(Reach.policy().decide(reopen, facts: Reach.facts) == .allow)
+    }
+
+    @Test func aReplysCommentIsLookedUpToItsRepository() {
+        let reply = Reach.graphQL(
+            #"mutation { addPullRequestReviewComment(input: {pullRequestReviewId: "PRR_1", inReplyTo: "C_other", body: "x"}) { clientMutationId } }"#)
+        var facts = Reach.facts
+        facts.reach.nodeOwners["PRR_1"] = .repository("o/app")
+        #expect(Reach.policy().decide(reply, facts: facts) == .needs([.node(id: "C_other")]))
+        facts.reach.nodeOwners["C_other"] = .repository("x/other")
+        #expect(Reach.denial(Reach.policy().decide(reply, facts: facts))?.code == .repositoryNotAllowed)
+        facts.reach.nodeOwners["C_other"] = .repository("o/app")
+        #expect(Reach.policy().decide(reply, facts: facts) == .allow)
+    }
+
     @Test func ownBranchesOfTheRepositoryTheRefIsIn() {
         let delete = Reach.graphQL(#"mutation { deleteRef(input: {refId: "REF_x"}) { clientMutationId } }"#)
         #expect(Reach.denial(Reach.policy().decide(delete, facts: Reach.facts))?.code == .branchDeleteDisabled)
         let ledger = FixedLedger(own: ["o/app refs/heads/claude/x"])
-        #expect(Reach.policy(ledger: ledger).decide(delete, facts: Reach.facts) == .allow)
+        #expect(
+            Reach.policy(ledger: ledger).decide(delete, facts: Reach.facts) == .needs([.reach(.branchTip(repository: "o/app", branch: "refs/heads/claude/x"))]),
+            "is the branch still at the agent's tip?")
+        var facts = Reach.facts
+        facts.reach.setBranchTip(FixedLedger.fixtureTip, repository: "o/app", branch: "refs/heads/claude/x")
+        #expect(Reach.policy(ledger: ledger).decide(delete, facts: facts) == .allow)
         let elsewhere = Reach.graphQL(#"mutation { deleteRef(input: {refId: "REF_other"}) { clientMutationId } }"#)
         #expect(Reach.denial(Reach.policy(ledger: ledger).decide(elsewhere, facts: Reach.facts))?.code != nil)
     }
@@ -215,7 +239,91 @@ struct ReachGraphQLTests {
         Case(name: "a node here", query: #"query { node(id: "R_app") { id } }"#, code: nil),
         Case(name: "a gist node", query: #"query { nodes(ids: ["G_1"]) { id } }"#, code: .repositoryNotAllowed),
         Case(name: "resource", query: #"query { resource(url: "https://github.com/x/other") { __typename } }"#, code: .repositoryNotAllowed),
+        Case(
+            name: "an owner's pull requests everywhere",
+            query: #"query { repository(owner: "o", name: "app") { owner { ... on User { pullRequests(first: 5) { nodes { repository { id } } } } } } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "a follower's pull requests", query: "query { viewer { followers(first: 5) { nodes { pullRequests(first: 5) { nodes { title } } } } } }",
+            code: .repositoryNotAllowed),
+        Case(
+            name: "an issue transferred from elsewhere",
+            query:
+                #"query { repository(owner: "o", name: "app") { issue(number: 7) { timelineItems(first: 5) { nodes { ... on TransferredEvent { fromRepository { object(expression: "HEAD:a") { id } } } } } } } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "a commit of another repository that referenced an issue",
+            query:
+                #"query { repository(owner: "o", name: "app") { issue(number: 7) { timelineItems(first: 5) { nodes { ... on ReferencedEvent { commit { message } } } } } } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "a fork's head ref",
+            query: #"query { repository(owner: "o", name: "app") { pullRequest(number: 2) { headRef { repository { id } } } } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "pull requests of other repositories that close an issue",
+            query:
+                #"query { repository(owner: "o", name: "app") { issue(number: 7) { closedByPullRequestsReferences(first: 5) { nodes { repository { id } } } } } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "an edge the schema does not list",
+            query: #"query { repository(owner: "o", name: "app") { pullRequest(number: 1) { someNewEdge { id } } } }"#, code: .repositoryNotAllowed),
+        Case(
+            name: "an issue's own repository, through a fragment on an interface",
+            query:
+                #"query { repository(owner: "o", name: "app") { issue(number: 7) { ... on Comment { author { login } } repository { object(expression: "HEAD:a") { ... on Blob { text } } } } } }"#,
+            code: nil),
+        Case(
+            name: "gh pr view",
+            query:
+                #"query PullRequestByNumber($owner: String!, $repo: String!) { repository(owner: $owner, name: $repo) { pullRequest(number: 1) { url author { login ... on User { id name } } headRepositoryOwner { id login } headRepository { id name } reviewRequests(first: 100) { nodes { requestedReviewer { __typename ... on User { login } ... on Team { organization { login } name slug } } } } reviews(first: 100) { nodes { author { login } commit { oid } reactionGroups { content users { totalCount } } } } projectCards(first: 100) { nodes { project { name } column { name } } } milestone { title } statusCheckRollup: commits(last: 1) { nodes { commit { statusCheckRollup { contexts(first: 100) { nodes { __typename ... on StatusContext { context } ... on CheckRun { name checkSuite { workflowRun { workflow { name } } } } } } } } } } } } }"#,
+            variables: #"{"owner":"o","repo":"app"}"#, code: nil),
+        Case(
+            name: "gh pr status",
+            query:
+                #"fragment pr on PullRequest { number headRepositoryOwner { login } baseRef { branchProtectionRule { requiresStrictStatusChecks } } } query PullRequestStatus($q: String!) { repository(owner: "o", name: "app") { defaultBranchRef { name } pullRequests(first: 10) { edges { node { ...pr latestReviews(first: 5) { nodes { author { login } } } } } } } viewerCreated: search(query: $q, type: ISSUE, first: 10) { totalCount: issueCount edges { node { ...pr } } } }"#,
+            variables: #"{"q":"repo:o/app state:open is:pr author:@me"}"#, code: nil),
+        Case(
+            name: "gh pr edit's project items",
+            query:
+                #"query { repository(owner: "o", name: "app") { pullRequest(number: 1) { projectItems(first: 100) { nodes { id project { id title } } } projectCards(first: 100) { nodes { project { name } column { name } } } } } }"#,
+            code: nil),
+        Case(
+            name: "a project's items",
+            query:
+                #"query { repository(owner: "o", name: "app") { pullRequest(number: 1) { projectItems(first: 100) { nodes { project { items(first: 5) { nodes { id } } } } } } } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "a search of other repositories",
+            query: #"query { search(query: "repo:o/app OR repo:x/other", type: ISSUE, first: 10) { issueCount } }"#, code: .repositoryNotAllowed),
+        Case(
+            name: "a search by owner", query: #"query { search(query: "repo:o/app user:x", type: ISSUE, first: 10) { issueCount } }"#,
+            code: .repositoryNotAllowed),
+        Case(
+            name: "gh repo view",
+            query:
+                #"fragment repo on Repository { id name owner { login } hasIssuesEnabled description hasWikiEnabled viewerPermission defaultBranchRef { name } } query RepositoryInfo { repository(owner: "o", name: "app") { ...repo parent { ...repo } mergeCommitAllowed } }"#,
+            code: nil),
+        Case(
+            name: "gh issue view",
+            query:
+                #"query IssueByNumber { repository(owner: "o", name: "app") { hasIssuesEnabled issue: issueOrPullRequest(number: 7) { __typename ... on Issue { number author { login } labels(first: 100) { nodes { name } } comments(last: 1) { nodes { author { login } body reactionGroups { content users { totalCount } } } } } ... on PullRequest { number } } } }"#,
+            code: nil),
+        Case(
+            name: "too many nodes", query: "query { nodes(ids: [\(Array(repeating: #""R_app""#, count: 101).joined(separator: ","))]) { id } }",
+            code: .repositoryNotAllowed),
     ]
+
+    @Test func aMutationsPayloadIsReadTheSameWay() {
+        let leak = Reach.graphQL(
+            #"mutation { addComment(input: {subjectId: "I_app", body: "x"}) { subject { ... on Issue { repository { owner { repositories(first: 5) { nodes { name } } } } } } } }"#
+        )
+        #expect(Reach.denial(Reach.policy(allowOtherReads: false).decide(leak, facts: Reach.facts))?.code == .repositoryNotAllowed)
+        #expect(Reach.policy().decide(leak, facts: Reach.facts) == .allow, "reads of other repositories are allowed by default")
+        let plain = Reach.graphQL(
+            #"mutation { addComment(input: {subjectId: "I_app", body: "x"}) { commentEdge { node { url author { login } } } subject { id } } }"#)
+        #expect(Reach.policy(allowOtherReads: false).decide(plain, facts: Reach.facts) == .allow)
+    }
 
     @Test(arguments: queries)
     func queriesWithOtherRepositoryReadsOff(_ testCase: Case) {

@@ -165,6 +165,28 @@ struct ReachRESTTests {
         #expect(Reach.policy().decide(update, facts: facts) == .allow)
     }
 
+    @Test func reopeningAPullRequestIsHeldToTheBases() {
+        let repository = APIRepository.named(owner: "o", name: "app")
+        let reopen = Reach.request("PATCH", "/repos/o/app/pulls/2", #"{"state":"open"}"#)
+        let policy = Reach.policy(bases: ["develop"])
+        #expect(policy.decide(reopen) == .needs([.pullRequest(repository, number: 2)]), "the base is looked up")
+        var facts = APIFacts()
+        facts.pullRequests[APIPullRequestKey(repository, 2)] = (base: "main", head: "feature")
+        #expect(
+            Reach.denial(policy.decide(reopen, facts: facts))?.message
+                == "pull requests into 'main' are not allowed: it does not match PR_BASE_BRANCHES (develop)")
+        facts.pullRequests[APIPullRequestKey(repository, 2)] = (base: "develop", head: "feature")
+        #expect(policy.decide(reopen, facts: facts) == .allow)
+        #expect(Reach.policy().decide(reopen) == .allow, "without PR_BASE_BRANCHES nothing is looked up")
+        #expect(policy.decide(Reach.request("PATCH", "/repos/o/app/pulls/2", #"{"state":"closed"}"#)) == .allow)
+    }
+
+    /// `POST …/merges` is the REST form of GraphQL `mergeBranch`: behind `ALLOW_PR_MERGE` too.
+    @Test func aBranchMergeNeedsALLOWPRMERGE() {
+        let merge = Reach.request("POST", "/repos/o/app/merges", #"{"base":"develop","head":"claude/x"}"#)
+        #expect(Reach.denial(Reach.policy().decide(merge))?.message == "merging pull requests is not allowed (ALLOW_PR_MERGE=false)")
+    }
+
     static let reads: [Case] = [
         Case(method: "GET", path: "/repos/o/app", code: nil),
         Case(method: "GET", path: "/repos/O/App/contents/a", code: nil),

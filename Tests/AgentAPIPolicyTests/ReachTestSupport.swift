@@ -51,11 +51,19 @@ enum Reach {
     }
 }
 
-/// A ledger for tests: these branches are the agent's, these tips remembered.
+/// A ledger for tests: these branches are the agent's (last set at `ownTips`, by default at
+/// `FixedLedger.fixtureTip`, the tip the fixtures' branches have), these deleted tips remembered.
 struct FixedLedger: BranchLedgerReading {
+    static let fixtureTip = String(repeating: "2", count: 40)
+
     var own: Set<String> = []
     var tips: [String: String] = [:]
+    var ownTips: [String: String] = [:]
 
     func isOwn(branch: String, repository: String) -> Bool { own.contains(repository.lowercased() + " " + branch) }
+    func ownTip(branch: String, repository: String) -> String? {
+        let key = repository.lowercased() + " " + branch
+        return own.contains(key) ? ownTips[key] ?? Self.fixtureTip : nil
+    }
     func deletedTip(branch: String, repository: String) -> String? { tips[repository.lowercased() + " " + branch] }
 }

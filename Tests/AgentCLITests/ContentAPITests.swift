@@ -87,11 +87,14 @@ struct ContentAPITests {
             refusal: nil),
         Write(
             name: "merge of a branch that renames a workflow", method: "POST", path: "/repos/o/app/merges", body: #"{"base":"claude/x","head":"feature"}"#,
-            refusal: protected),
+            refusal: protected, environment: ["ALLOW_PR_MERGE": "true"]),
         Write(
             name: "merge of more files than GitHub lists", method: "POST", path: "/repos/o/app/merges", body: #"{"base":"claude/x","head":"huge"}"#,
-            refusal: "the change touches more files than GitHub lists, so the agent cannot check them against PROTECTED_PATHS; push it with git"),
-        Write(name: "merge of a clean branch", method: "POST", path: "/repos/o/app/merges", body: #"{"base":"claude/x","head":"docs"}"#, refusal: nil),
+            refusal: "the change touches more files than GitHub lists, so the agent cannot check them against PROTECTED_PATHS; push it with git",
+            environment: ["ALLOW_PR_MERGE": "true"]),
+        Write(
+            name: "merge of a clean branch", method: "POST", path: "/repos/o/app/merges", body: #"{"base":"claude/x","head":"docs"}"#, refusal: nil,
+            environment: ["ALLOW_PR_MERGE": "true"]),
         Write(
             name: "pull request merge that brings an action change", method: "PUT", path: "/repos/o/app/pulls/3/merge", body: "{}",
             refusal: "path '.github/actions/setup/action.yml' is protected (PROTECTED_PATHS)", environment: ["ALLOW_PR_MERGE": "true"]),
@@ -159,7 +162,7 @@ struct ContentAPITests {
             body: #"{"branch":"claude/x:y"}"#, refusal: "'claude/x:y' is not a valid ref name (it contains ':')"),
         Write(
             name: "a merge whose head is not a revision", method: "POST", path: "/repos/o/app/merges", body: #"{"base":"claude/x","head":"../../user"}"#,
-            refusal: "the request is refused: '../../user' is not a branch, tag or commit the agent can compare"),
+            refusal: "the request is refused: '../../user' is not a branch, tag or commit the agent can compare", environment: ["ALLOW_PR_MERGE": "true"]),
         Write(
             name: "updateRef to a commit that changes a workflow", method: "POST", path: "/graphql",
             body: graphQL(#"mutation MoveRef { updateRef(input: {refId: "REF_claude_c", oid: "\#(two)"}) { clientMutationId } }"#, operation: "MoveRef"),

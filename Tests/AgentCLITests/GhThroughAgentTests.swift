@@ -54,6 +54,7 @@ struct GhThroughAgentTests {
         var body: String? = nil
         var host = "api.github.com"
         let message: String
+        var environment: [String: String] = [:]
         var testDescription: String { name }
     }
 
@@ -81,7 +82,12 @@ struct GhThroughAgentTests {
         Bypass(name: "refs PATCH by repository id", method: "PATCH", path: "/repositories/1/git/refs/heads/main", body: #"{"sha":"abc"}"#, message: protected),
         Bypass(name: "refs DELETE main", method: "DELETE", path: "/repos/o/app/git/refs/heads/main", message: protected),
         Bypass(name: "refs POST main", method: "POST", path: "/repos/o/app/git/refs", body: #"{"ref":"refs/heads/main","sha":"abc"}"#, message: protected),
-        Bypass(name: "merge into main", method: "POST", path: "/repos/o/app/merges", body: #"{"base":"main","head":"claude/x"}"#, message: protected),
+        Bypass(
+            name: "merge into main", method: "POST", path: "/repos/o/app/merges", body: #"{"base":"main","head":"claude/x"}"#, message: protected,
+            environment: ["ALLOW_PR_MERGE": "true"]),
+        Bypass(
+            name: "branch merge (REST)", method: "POST", path: "/repos/o/app/merges", body: #"{"base":"claude/x","head":"feature"}"#,
+            message: "merging pull requests is not allowed (ALLOW_PR_MERGE=false)"),
         Bypass(
             name: "pull request merge (REST)", method: "PUT", path: "/repos/o/app/pulls/1/merge", body: "{}",
             message: "merging pull requests is not allowed (ALLOW_PR_MERGE=false)"),
@@ -164,7 +170,7 @@ struct GhThroughAgentTests {
 
     @Test(arguments: bypasses)
     func bypassAttemptIsRefusedAndNeverReachesGitHub(_ bypass: Bypass) async throws {
-        let scenario = try await GhScenario.start()
+        let scenario = try await GhScenario.start(environment: bypass.environment)
         var arguments = ["-X", bypass.method, "-w", "\n%{http_code}", "http://localhost" + bypass.path]
         if let body = bypass.body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
         let result = try await scenario.curl(arguments, host: bypass.host)

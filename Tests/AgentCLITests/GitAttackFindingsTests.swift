@@ -24,8 +24,9 @@ struct GitAttackFindingsTests {
             door == "rename"
             ? try await scenario.curl(["-X", "POST", "http://localhost/repos/o/app/branches/claude/x/rename", "--data-binary", #"{"new_name":"claude/y"}"#])
             : try await scenario.curl(["-X", "DELETE", "http://localhost/repos/o/app/git/refs/heads/claude/x"])
-        if scenario.github.requests.contains(where: { $0.uri.contains("claude/x") }) {
-            // The agent let the deletion through: do on the fixture git server what GitHub does.
+        if scenario.github.requests.contains(where: { $0.method != "GET" && $0.uri.contains("claude/x") }) {
+            // The agent let the deletion through (its own lookups are GETs): do on the fixture git
+            // server what GitHub does.
             try await scenario.git.server.deleteOnServer("refs/heads/claude/x")
         }
 

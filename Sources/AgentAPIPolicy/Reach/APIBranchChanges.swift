@@ -9,6 +9,8 @@ public struct APIBranchChange: Hashable, Sendable {
         case deletion(tip: String?)
         /// The branch is created; `confirmedBy` says how to tell from the response that it was.
         case creation(confirmedBy: Confirmation)
+        /// The agent's own branch is forced to a new tip, which the ledger keeps once confirmed.
+        case update(confirmedBy: Confirmation)
     }
 
     /// How the response shows that a creation happened.
@@ -28,12 +30,33 @@ public struct APIBranchChange: Hashable, Sendable {
     public let kind: Kind
     /// The branch was the agent's before this request.
     public let wasOwn: Bool
+    /// The commit the request sets the branch to, when it names one (a full object id): the tip
+    /// the ledger keeps unless GitHub's answer names it (`answeredTip`).
+    public let tip: String?
 
-    public init(repository: String, branch: String, kind: Kind, wasOwn: Bool) {
+    public init(repository: String, branch: String, kind: Kind, wasOwn: Bool, tip: String? = nil) {
         self.repository = repository
         self.branch = branch
         self.kind = kind
         self.wasOwn = wasOwn
+        self.tip = tip
+    }
+
+    /// The tip GitHub's answer gives for the branch: REST `object.sha` (of the same `ref`),
+    /// GraphQL `data.<key>.ref.target.oid`; `nil` when it gives none.
+    public func answeredTip(_ answer: JSONValue?) -> String? {
+        let confirmation: Confirmation
+        switch kind {
+        case .creation(let how), .update(let how): confirmation = how
+        case .deletion: return nil
+        }
+        let sha: String?
+        switch confirmation {
+        case .status: sha = answer?["ref"]?.string == branch ? answer?["object"]?["sha"]?.string : nil
+        case .graphQLField(let key): sha = answer?["data"]?[key]?["ref"]?["target"]?["oid"]?.string
+        case .unconfirmable: sha = nil
+        }
+        return sha.flatMap { APIPolicy.isObjectID($0) ? $0.lowercased() : nil }
     }
 }
 
@@ -51,11 +74,21 @@ struct NamedBranchChange {
         /// Created at `commit` (`nil` when the request does not say); `renamedFrom` for a rename,
         /// whose new branch is the agent's only if the old one was.
         case creation(commit: String?, confirmedBy: APIBranchChange.Confirmation, renamedFrom: String? = nil)
+        /// Forced to `commit`: the agent's branch keeps being its own at the new tip.
+        case forcedUpdate(commit: String?, confirmedBy: APIBranchChange.Confirmation)
     }
 
     let repository: String
     let branch: String
     let kind: Kind
+
+    /// The commit the request names for the branch, if any.
+    var commit: String? {
+        switch kind {
+        case .deletion: nil
+        case .creation(let commit, _, _), .forcedUpdate(let commit, _): commit
+        }
+    }
 }
 
 extension APIPolicy {
@@ -82,8 +115,18 @@ extension APIPolicy {
         }
         var changes: [APIBranchChange] = []
         var lookups: [APILookup] = []
+        func isOwn(_ branch: String, _ repository: String) -> Bool? {
+            switch self.ownership(branch: branch, repository: repository, facts: facts.reach) {
+            case .own: return true
+            case .notOwn: return false
+            case .needs(let more):
+                lookups += more
+                return nil
+            }
+        }
         for change in named {
-            let wasOwn = ledger.isOwn(branch: change.branch, repository: change.repository)
+            guard let wasOwn = isOwn(change.branch, change.repository) else { continue }
+            let requested = change.commit.flatMap { Self.isObjectID($0) ? $0.lowercased() : nil }
             // A branch's history only grows unless it may be rewritten (ALLOW_FORCE_PUSH).
             let keepsHistory = !refs.settings.allowForcePush.allows(isOwnBranch: wasOwn)
             switch change.kind {
@@ -98,8 +141,18 @@ extension APIPolicy {
                     }
                 }
                 changes.append(APIBranchChange(repository: change.repository, branch: change.branch, kind: .deletion(tip: tip), wasOwn: wasOwn))
+            case .forcedUpdate(_, let confirmation):
+                // Only the agent's own branch has a tip to keep; anyone else's stays theirs.
+                if wasOwn {
+                    changes.append(
+                        APIBranchChange(
+                            repository: change.repository, branch: change.branch, kind: .update(confirmedBy: confirmation), wasOwn: true, tip: requested))
+                }
             case .creation(let commit, var confirmation, let renamedFrom):
-                if let renamedFrom, !ledger.isOwn(branch: renamedFrom, repository: change.repository) { confirmation = .unconfirmable }
+                if let renamedFrom {
+                    guard let renamedWasOwn = isOwn(renamedFrom, change.repository) else { continue }
+                    if !renamedWasOwn { confirmation = .unconfirmable }
+                }
                 if keepsHistory, let remembered = ledger.deletedTip(branch: change.branch, repository: change.repository) {
                     var contains = false
                     if let commit {
@@ -124,7 +177,8 @@ extension APIPolicy {
                     continue
                 }
                 changes.append(
-                    APIBranchChange(repository: change.repository, branch: change.branch, kind: .creation(confirmedBy: confirmation), wasOwn: wasOwn))
+                    APIBranchChange(
+                        repository: change.repository, branch: change.branch, kind: .creation(confirmedBy: confirmation), wasOwn: wasOwn, tip: requested))
             }
         }
         guard lookups.isEmpty else { return .needs(Array(Set(lookups)).sorted { "\($0)" < "\($1)" }) }
@@ -144,7 +198,8 @@ extension APIPolicy {
         }
     }
 
-    /// `DELETE …/git/refs/heads/X`, `POST …/git/refs`, `POST …/branches/X/rename`.
+    /// `DELETE …/git/refs/heads/X`, `POST …/git/refs`, forced `PATCH …/git/refs/heads/X`,
+    /// `POST …/branches/X/rename`.
     static func restBranchChanges(
         _ repository: String, _ rest: [String], method: String, body: JSONValue?, facts: APIFacts
     ) -> Result<[NamedBranchChange], APIDecisionBox> {
@@ -155,6 +210,10 @@ extension APIPolicy {
         if rest.word(0, is: "git"), rest.word(1, is: "refs") {
             if method == "DELETE", let name = branch(rest.dropFirst(2).joined(separator: "/")) {
                 return .success([NamedBranchChange(repository: repository, branch: name, kind: .deletion(knownTip: nil, lookup: true))])
+            }
+            if method == "PATCH", case .value(true) = body.flagField("force"), let name = branch(rest.dropFirst(2).joined(separator: "/")) {
+                let commit: String? = if case .value(let sha) = body.stringField("sha") { sha } else { nil }
+                return .success([NamedBranchChange(repository: repository, branch: name, kind: .forcedUpdate(commit: commit, confirmedBy: .status(200)))])
             }
             if method == "POST", rest.count == 2, case .value(let ref) = body.stringField("ref"), let name = branch(ref) {
                 let commit: String? = if case .value(let sha) = body.stringField("sha") { sha } else { nil }

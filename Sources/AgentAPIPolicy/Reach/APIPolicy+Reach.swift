@@ -31,7 +31,22 @@ extension APIPolicy {
             }
         }
         if let decision = PullRequestRules(reach: reach).decide(rest, method: request.method, body: request.body, shown: shown) { return decision }
+        if let decision = reopenDecision(repository, rest, method: request.method, body: request.body, shown: shown, facts: facts) { return decision }
         return updateBranchHeadDecision(repository, rest, method: request.method, facts: facts)
+    }
+
+    /// `PATCH …/pulls/N` with `state: open` re-opens the pull request into its base (looked up),
+    /// which `PR_BASE_BRANCHES` must allow, as GraphQL `reopenPullRequest`.
+    private func reopenDecision(
+        _ repository: APIRepository, _ rest: [String], method: String, body: JSONValue?, shown: String, facts: APIFacts
+    ) -> APIDecision? {
+        guard !reach.pullRequestBases.isEmpty, method == "PATCH", rest.count == 2, rest.word(0, is: "pulls"), let number = Int(rest[1]),
+            case .value(let state) = body.stringField("state"), state.lowercased() == "open"
+        else { return nil }
+        if case .value = body.stringField("base") { return nil }  // the new base was decided
+        let key = APIPullRequestKey(repository, number)
+        guard let pull = facts.pullRequests[key] else { return .needs([.pullRequest(repository, number: number)]) }
+        return PullRequestRules(reach: reach).base(.value(pull.base), isRequired: true, shown: shown)
     }
 
     /// `PUT …/pulls/N/update-branch` writes into the pull request's head repository, which may
@@ -97,10 +112,12 @@ extension APIPolicy {
     // MARK: - The session's own branches
 
     /// This policy, deciding refs of `repository` (`owner/name`), so that `ALLOW_FORCE_PUSH=own`
-    /// and `ALLOW_BRANCH_DELETE=own` see which of its branches the agent created.
-    func within(_ repository: String?) -> APIPolicy {
+    /// and `ALLOW_BRANCH_DELETE=own` see which of its branches the agent created, with what the
+    /// lookups found so far (a branch's tip, GitHub's compare).
+    func within(_ repository: String?, facts: APIFacts) -> APIPolicy {
         var scoped = self
         scoped.repositoryContext = repository
+        scoped.branchFacts = facts.reach
         return scoped
     }
 
@@ -109,11 +126,37 @@ extension APIPolicy {
         try? repositoryName(repository, facts: facts).get()
     }
 
+    /// Whether a branch is the agent's, as far as the lookups tell.
+    enum Ownership: Equatable {
+        case own
+        case notOwn
+        case needs([APILookup])
+    }
+
     /// Whether the ref `name` (as a route names it) is a branch the agent created in the
-    /// repository being decided.
-    func isOwnBranch(_ name: String) -> Bool {
-        guard let repositoryContext, case .success(let ref) = RefName.parse(name), ref.kind == .branch else { return false }
-        return ledger.isOwn(branch: ref.fullName, repository: repositoryContext)
+    /// repository being decided, and still holds what the agent left there.
+    func ownership(of name: String) -> Ownership {
+        guard let repositoryContext, case .success(let ref) = RefName.parse(name), ref.kind == .branch else { return .notOwn }
+        return ownership(branch: ref.fullName, repository: repositoryContext, facts: branchFacts)
+    }
+
+    /// The rule a git push applies (`PushFactsGatherer.isOwnBranch`), with GitHub's answers for
+    /// the ancestry: a branch in the ledger is the agent's only while GitHub's tip is the last tip
+    /// the agent set or descends from it. A branch deleted and re-created by someone else keeps
+    /// the name but not that history; an unknown tip (an older state file) or a branch that is
+    /// gone is not the agent's (the safe side: only fast-forwards, no deletion under `own`).
+    func ownership(branch: String, repository: String, facts: ReachFacts) -> Ownership {
+        guard ledger.isOwn(branch: branch, repository: repository), let recorded = ledger.ownTip(branch: branch, repository: repository),
+            Self.isObjectID(recorded)
+        else { return .notOwn }
+        guard let current = facts.branchTip(repository: repository, branch: branch) else {
+            return .needs([.reach(.branchTip(repository: repository, branch: branch))])
+        }
+        guard let current, Self.isObjectID(current) else { return .notOwn }
+        if current.lowercased() == recorded.lowercased() { return .own }
+        let lookup = ReachLookup.containment(repository: repository, ancestor: recorded, descendant: current)
+        guard let contains = facts.containments[lookup] else { return .needs([.reach(lookup)]) }
+        return contains ? .own : .notOwn
     }
 }
 

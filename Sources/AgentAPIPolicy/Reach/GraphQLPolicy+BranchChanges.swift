@@ -1,7 +1,8 @@
 import AgentPolicy
 
-/// The branches an allowed GraphQL mutation deletes or creates (`deleteRef`, `createRef`,
-/// `updateRefs`, `createLinkedBranch`), with the repository each belongs to (looked up).
+/// The branches an allowed GraphQL mutation deletes, creates or forces (`deleteRef`, `createRef`,
+/// `updateRefs`, `createLinkedBranch`, `updateRef` with `force`), with the repository each
+/// belongs to (looked up).
 extension GraphQLPolicy {
     func namedBranchChanges(body: JSONValue?, facts: APIFacts) -> Result<[NamedBranchChange], APIDecisionBox> {
         guard let body, let text = body["query"]?.string, let document = try? GraphQLParser.parse(text) else { return .success([]) }
@@ -18,7 +19,7 @@ extension GraphQLPolicy {
         var changes: [NamedBranchChange] = []
         var lookups: [APILookup] = []
         for field in fields {
-            guard ["deleteRef", "createRef", "updateRefs", "createLinkedBranch"].contains(field.name),
+            guard ["deleteRef", "createRef", "updateRefs", "createLinkedBranch", "updateRef"].contains(field.name),
                 let input = try? GraphQLValues.argument("input", of: field, variables: variables)
             else { continue }
             let key = field.alias ?? field.name
@@ -38,6 +39,12 @@ extension GraphQLPolicy {
                     let name = branch(fullName)
                 else { continue }
                 changes.append(NamedBranchChange(repository: owner, branch: name, kind: .deletion(knownTip: facts.reach.refTargets[id], lookup: true)))
+            case "updateRef":
+                guard input["force"] == .bool(true), let id = input["refId"]?.string, let owner = repository(of: id),
+                    case .reference(let fullName) = facts.nodes[id], let name = branch(fullName)
+                else { continue }
+                changes.append(
+                    NamedBranchChange(repository: owner, branch: name, kind: .forcedUpdate(commit: input["oid"]?.string, confirmedBy: .graphQLField(key: key))))
             case "createRef", "createLinkedBranch":
                 let owner =
                     repository(of: input["repositoryId"]?.string) ?? (field.name == "createLinkedBranch" ? repository(of: input["issueId"]?.string) : nil)

@@ -57,7 +57,7 @@ extension GraphQLPolicy {
         // The field's own rules first (their refusals name the branch), within the one repository
         // it touches, so that `own` sees the agent's branches there.
         let distinct = Set(repositories.map { $0.lowercased() })
-        let own = GraphQLPolicy(api: api.within(distinct.count == 1 ? repositories.first : nil)).decide(field, variables: variables, facts: facts)
+        let own = GraphQLPolicy(api: api.within(distinct.count == 1 ? repositories.first : nil, facts: facts)).decide(field, variables: variables, facts: facts)
         switch own {
         case .deny: return own
         case .needs(let more): lookups += more
@@ -74,7 +74,7 @@ extension GraphQLPolicy {
 }
 
 /// What a mutation field names: repositories by `repositoryNameWithOwner`, and node ids (keys
-/// `id`, `…Id`, `…Ids`) in any of its arguments, at any depth, except `principalKeys`.
+/// `id`, `…Id`, `…Ids`, `inReplyTo`) in any of its arguments, at any depth, except `principalKeys`.
 struct MutationTargets {
     private(set) var names: [String] = []
     private(set) var ids: [String] = []
@@ -97,7 +97,7 @@ struct MutationTargets {
             guard let key else { return }
             if key == "repositoryNameWithOwner" {
                 names.append(text)
-            } else if key == "id" || key.hasSuffix("Id") {
+            } else if key == "id" || key.hasSuffix("Id") || key == "inReplyTo" {
                 if !ids.contains(text) { ids.append(text) }
             }
         default:

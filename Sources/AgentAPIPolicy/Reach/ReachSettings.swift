@@ -34,6 +34,9 @@ public struct ReachSettings: Sendable {
 /// implements it; a read is a snapshot.
 public protocol BranchLedgerReading: Sendable {
     func isOwn(branch: String, repository: String) -> Bool
+    /// The last tip the agent set on its branch, when known: the branch counts as the agent's
+    /// only while GitHub's tip is that commit or descends from it (`APIPolicy.ownership`).
+    func ownTip(branch: String, repository: String) -> String?
     func deletedTip(branch: String, repository: String) -> String?
 }
 
@@ -41,6 +44,7 @@ public protocol BranchLedgerReading: Sendable {
 public struct EmptyBranchLedger: BranchLedgerReading {
     public init() {}
     public func isOwn(branch: String, repository: String) -> Bool { false }
+    public func ownTip(branch: String, repository: String) -> String? { nil }
     public func deletedTip(branch: String, repository: String) -> String? { nil }
 }
 

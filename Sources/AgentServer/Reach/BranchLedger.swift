@@ -81,10 +81,15 @@ final class BranchLedger: BranchLedgerReading, Sendable {
         }
     }
 
-    /// After the server confirmed a creation: the branch is the agent's, at `tip` when known.
+    /// After the server confirmed a creation: the branch is the agent's, at `tip` when known (a
+    /// branch the ledger still lists, deleted elsewhere and created again by the agent, takes
+    /// the new tip).
     func recordCreation(branch: String, repository: String, tip: String? = nil) {
         writes.withLock { attempt in
-            guard !own.contains(branch: branch, repository: repository), own.insert(branch: branch, repository: repository, tip: tip) else { return }
+            let listed = own.contains(branch: branch, repository: repository)
+            guard !listed || (tip != nil && own.tip(branch: branch, repository: repository) != tip),
+                own.insert(branch: branch, repository: repository, tip: tip)
+            else { return }
             _ = persist(&attempt)
         }
     }

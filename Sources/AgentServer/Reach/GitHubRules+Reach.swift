@@ -27,18 +27,29 @@ extension GitHubRules {
                 return decide(request, body: body, facts: learned, round: round + 1)
             }
         case .changes(let changes):
-            let creations = changes.filter {
-                if case .creation(let confirmation) = $0.kind { return confirmation != .unconfirmable }
-                return false
+            // Creations and forced updates of the agent's branches: recorded, with the new tip,
+            // once GitHub's answer confirms them.
+            let confirmable = changes.filter {
+                switch $0.kind {
+                case .creation(let confirmation), .update(let confirmation): return confirmation != .unconfirmable
+                case .deletion: return false
+                }
             }
             let allowed: ForwardingVerdict =
-                creations.isEmpty
+                confirmable.isEmpty
                 ? .allow
                 : .allowObserving { status, body in
                     let answer = JSONValue.parse(body)
-                    for change in creations {
-                        guard case .creation(let confirmation) = change.kind, Self.confirms(confirmation, status: status, answer: answer) else { continue }
-                        ledger.recordCreation(branch: change.branch, repository: change.repository)
+                    for change in confirmable {
+                        let tip = change.answeredTip(answer) ?? change.tip
+                        switch change.kind {
+                        case .creation(let confirmation) where Self.confirms(confirmation, status: status, answer: answer):
+                            ledger.recordCreation(branch: change.branch, repository: change.repository, tip: tip)
+                        case .update(let confirmation) where Self.confirms(confirmation, status: status, answer: answer):
+                            if let tip { ledger.recordTip(branch: change.branch, repository: change.repository, tip: tip) }
+                        default:
+                            continue
+                        }
                     }
                 }
             let deletions = changes.filter {
