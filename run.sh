@@ -442,7 +442,17 @@ copy_swift_runtime() {
     [ -n "$(ls "$ROOT/.container-bin/lib")" ] || die "found no Swift runtime library in what the debug binaries load (ldd)"
 }
 
+# Docker builds the Containerfile with BuildKit: clients before 23 have it built in, later ones
+# only through the buildx plugin.
+docker_can_build() {
+    docker buildx version >/dev/null 2>&1 && return 0
+    DOCKER_CLIENT_VERSION=$(docker version --format '{{.Client.Version}}' 2>/dev/null) || DOCKER_CLIENT_VERSION=unknown
+    [[ "$DOCKER_CLIENT_VERSION" =~ ^(1[0-9]|2[0-2])\. ]]
+}
+
 build_images() {
+    [ "$ENGINE" != docker ] || docker_can_build ||
+        die "the Docker client ($DOCKER_CLIENT_VERSION) builds with BuildKit only through its buildx plugin, which is missing: install docker-buildx-plugin (Docker's packages) or docker-buildx (Debian, Ubuntu), or use podman"
     if [ "${BINARIES:-build}" = prebuilt ]; then
         compile_products_here
         # The Swift stage is not built then; naming the base image for it keeps a builder that

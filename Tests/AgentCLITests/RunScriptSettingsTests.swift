@@ -278,6 +278,25 @@ import Testing
         #expect(!result.stderr.contains("Traceback"))
     }
 
+    /// Docker clients from 23 on build with BuildKit only through the buildx plugin; without it,
+    /// compose's build fails deep in its output. run.sh names what is missing before building.
+    @Test func aDockerClientWithoutBuildxIsNamedBeforeBuilding() async throws {
+        let setup = try Setup(engine: [])
+        try setup.install(
+            """
+            #!/bin/sh
+            echo "docker $*" >>\(setup.calls)
+            case "$*" in "buildx version") echo "docker: unknown command: docker buildx" >&2; exit 1 ;; "version --format"*) echo 28.2.2 ;; esac
+            """, as: "docker")
+        let result = try await setup.run(arguments: ["--build"], ["CONTAINER_ENGINE": "docker"])
+        #expect(result.status == 1)
+        #expect(
+            result.stderr.hasSuffix(
+                "run.sh: the Docker client (28.2.2) builds with BuildKit only through its buildx plugin, which is missing: install docker-buildx-plugin (Docker's packages) or docker-buildx (Debian, Ubuntu), or use podman\n"
+            ), "\(result.stderr)")
+        #expect(!setup.recordedCalls.contains("build agent"), "a build was started: \(setup.recordedCalls)")
+    }
+
     @Test func theDocumentedKeysAreExactlyTheOnesRunShTakes() throws {
         let example = try String(contentsOf: Self.root.appendingPathComponent(".env.example"), encoding: .utf8)
         let documented = Set(example.split(separator: "\n").compactMap { $0.firstMatch(of: /^(?:# )?([A-Z][A-Z0-9_]*)=/)?.output.1 }.map(String.init))

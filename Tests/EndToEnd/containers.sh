@@ -178,7 +178,10 @@ check "./run.sh --stop --all leaves no container of this checkout" no_checkout_c
 
 source "$E2E/checks-oauth.sh"
 source "$E2E/interactive.sh"
-if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+docker_client=$(docker version --format '{{.Client.Version}}' 2>/dev/null) || docker_client=
+if command -v docker >/dev/null && docker info >/dev/null 2>&1 && ! docker buildx version >/dev/null 2>&1 && [[ ! "$docker_client" =~ ^(1[0-9]|2[0-2])\. ]]; then
+    say "Docker: skipped (a daemon answers, but the client $docker_client has no buildx plugin, which its BuildKit needs; ./run.sh says the same)"
+elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then
     source "$E2E/docker.sh"
 else
     say "Docker: skipped (no Docker daemon answers 'docker info'); every other check ran with podman"
