@@ -43,6 +43,7 @@ if wait_for 600 docker_started; then
          && grep -q '^CapEff:.0000000000000000$' /proc/$claude_docker_pid/status && grep -q '^NoNewPrivs:.1$' /proc/$claude_docker_pid/status"
     check "Docker: claude cannot change the socket directory; its root is read-only, its home writable" docker exec "$claude_docker" sh -c \
         '! touch /run/agent/x 2>/dev/null && ! rm -f /run/agent/git.sock 2>/dev/null && ! touch /etc/x 2>/dev/null && touch "$HOME/x"'
+    check "Docker: claude cannot make a user namespace" docker exec "$claude_docker" sh -c '! unshare -Ur true 2>/dev/null'
     check "Docker: what the agent wrote into the project is the owner's" sh -c "[ -z \"\$(find $three ! -uid 1000 -print -quit)\" ]"
     check "Docker: the compose healthcheck is there and neither canary is in docker inspect" sh -c \
         "docker inspect --format '{{.Config.Healthcheck.Test}}' $agent_docker | grep -q 'command-agent --check-health' \
