@@ -1,0 +1,87 @@
+import AgentTestSupport
+import Foundation
+import Testing
+
+/// Findings of the second attack on issue 15: requests on the listed repository's own routes
+/// that name, or answer with, another repository's content, through stock gh on gh.sock.
+///
+/// GitHub lets a route of one repository name a branch of another one in its network
+/// (`USER:BRANCH`, `USER:REPO:BRANCH`, `head_repo`), and its REST timeline embeds the issues and
+/// pull requests of other repositories that cross-reference an issue; the GraphQL walk refuses the
+/// same reads (`Ref.compare`, `CrossReferencedEvent.source`, a `headRepositoryId` outside the
+/// list), the REST routes do not.
+struct ReachAttackOtherRepositoryGhTests {
+    static func start(_ environment: [String: String] = [:]) async throws -> GhScenario {
+        var settings = ["ALLOWED_REPOS": #"["o/app"]"#, "ALLOW_OTHER_REPO_READS": "false"]
+        settings.merge(environment) { $1 }
+        return try await GhScenario.start(environment: settings)
+    }
+
+    static func received(_ scenario: GhScenario, _ method: String, _ path: String) -> Bool {
+        scenario.github.requests.contains { $0.method == method && $0.uri.split(separator: "?").first.map(String.init) == path }
+    }
+
+    static func receivedBody(_ scenario: GhScenario, _ marker: String) -> Bool {
+        scenario.github.requests.contains { String(decoding: $0.bodyPrefix, as: UTF8.self).contains(marker) }
+    }
+
+    /// `GET /repos/o/app/compare/main...x:secret` (or `x:other:secret`) compares with a branch of
+    /// another repository in the network and answers with its commits and patches: reading
+    /// `x/other` through `o/app`'s route, which GraphQL's `Ref.compare` is refused for.
+    @Test func aCompareWithAnotherRepositorysBranchIsRefused() async throws {
+        let scenario = try await Self.start()
+        for head in ["x:secret", "x:other:secret"] {
+            let result = try await scenario.gh(["api", "repos/o/app/compare/main...\(head)"])
+            #expect(result.status != 0, "\(head): \(result.output)")
+            #expect(result.output.contains("ALLOW_OTHER_REPO_READS=false"), "the refusal names the setting: \(result.output)")
+            #expect(!Self.received(scenario, "GET", "/repos/o/app/compare/main...\(head)"), "the compare with \(head) reached GitHub")
+        }
+        scenario.expectNoCanary()
+    }
+
+    /// `GET /repos/o/app/issues/7/timeline`: GitHub's `cross-referenced` events carry the whole
+    /// referencing issue or pull request (`source.issue`: title, body, its repository), in any
+    /// repository the token can read. GraphQL's `CrossReferencedEvent.source` is refused for it;
+    /// the REST timeline passes as a read of the listed repository.
+    @Test func theRESTTimelineDoesNotCarryOtherRepositoriesIssues() async throws {
+        let scenario = try await Self.start()
+        let result = try await scenario.gh(["api", "repos/o/app/issues/7/timeline"])
+        #expect(result.status != 0, "\(result.output)")
+        #expect(result.output.contains("ALLOW_OTHER_REPO_READS=false"), "the refusal names the setting: \(result.output)")
+        #expect(!Self.received(scenario, "GET", "/repos/o/app/issues/7/timeline"), "the timeline was asked of GitHub")
+        scenario.expectNoCanary()
+    }
+
+    /// A pull request into `o/app` from a branch of another repository (REST `head: "x:secret"`
+    /// or `head_repo`, GraphQL `headRefName: "x:secret"`) brings that repository's commits into
+    /// `o/app`, where the walk lets them be read (`files`, `commits`); GraphQL's
+    /// `headRepositoryId` outside the list is refused, these spellings are not.
+    @Test func aPullRequestFromAnotherRepositorysBranchIsRefused() async throws {
+        let scenario = try await Self.start()
+        let rest = try await scenario.gh(["api", "-X", "POST", "repos/o/app/pulls", "-f", "head=x:secret", "-f", "base=main", "-f", "title=t"])
+        #expect(rest.status != 0, "\(rest.output)")
+        #expect(rest.output.contains("ALLOWED_REPOS"), "the refusal names the list: \(rest.output)")
+        let headRepo = try await scenario.gh([
+            "api", "-X", "POST", "repos/o/app/pulls", "-f", "head=secret", "-f", "head_repo=other", "-f", "base=main", "-f", "title=t",
+        ])
+        #expect(headRepo.status != 0, "\(headRepo.output)")
+        #expect(!Self.received(scenario, "POST", "/repos/o/app/pulls"), "a pull request from another repository was asked of GitHub")
+
+        let graphQL = try await scenario.gh([
+            "api", "graphql", "-f",
+            #"query=mutation CrossRepositoryPull { createPullRequest(input: {repositoryId: "R_kgDOfixture", headRefName: "x:secret", baseRefName: "main", title: "t"}) { pullRequest { number } } }"#,
+        ])
+        #expect(graphQL.status != 0, "\(graphQL.output)")
+        #expect(graphQL.output.contains("ALLOWED_REPOS"), "the refusal names the list: \(graphQL.output)")
+        #expect(!Self.receivedBody(scenario, "CrossRepositoryPull"), "the mutation reached GitHub")
+
+        // A pull request from a branch of the listed repository itself still passes.
+        let here = try await scenario.gh([
+            "api", "graphql", "-f",
+            #"query=mutation SameRepositoryPull { createPullRequest(input: {repositoryId: "R_kgDOfixture", headRefName: "claude/x", baseRefName: "main", title: "t"}) { clientMutationId } }"#,
+        ])
+        #expect(!here.output.contains("ALLOWED_REPOS"), "\(here.output)")
+        #expect(Self.receivedBody(scenario, "SameRepositoryPull"))
+        scenario.expectNoCanary()
+    }
+}
