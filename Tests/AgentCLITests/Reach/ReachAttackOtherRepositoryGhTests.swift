@@ -85,3 +85,31 @@ struct ReachAttackOtherRepositoryGhTests {
         scenario.expectNoCanary()
     }
 }
+
+/// `PR_BASE_BRANCHES` decides re-opening (`reopenPullRequest`, `PATCH …/pulls/N` with
+/// `state: open`), but GitHub re-opens a pull request two more ways, both passed unlooked: the
+/// Issues API on the pull request's number (every pull request is an issue), and GraphQL
+/// `updatePullRequest` with `state: OPEN`. The fixture's pull request 1 (`PR_kwDOmerged`) goes
+/// into `main`.
+struct ReachAttackReopenGhTests {
+    @Test func reopeningAPullRequestThroughTheIssuesAPIIsHeldToPRBaseBranches() async throws {
+        let scenario = try await GhScenario.start(environment: ["ALLOWED_REPOS": #"["o/app"]"#, "PR_BASE_BRANCHES": #"["develop"]"#])
+        let result = try await scenario.gh(["api", "-X", "PATCH", "repos/o/app/issues/1", "-f", "state=open"])
+        #expect(result.status != 0, "\(result.output)")
+        #expect(result.output.contains("PR_BASE_BRANCHES (develop)"), "the refusal names the setting: \(result.output)")
+        #expect(!ReachAttackOtherRepositoryGhTests.received(scenario, "PATCH", "/repos/o/app/issues/1"), "the re-opening reached GitHub")
+        scenario.expectNoCanary()
+    }
+
+    @Test func reopeningAPullRequestWithUpdatePullRequestIsHeldToPRBaseBranches() async throws {
+        let scenario = try await GhScenario.start(environment: ["ALLOWED_REPOS": #"["o/app"]"#, "PR_BASE_BRANCHES": #"["develop"]"#])
+        let result = try await scenario.gh([
+            "api", "graphql", "-f",
+            #"query=mutation UpdateStateOpen { updatePullRequest(input: {pullRequestId: "PR_kwDOmerged", state: OPEN}) { clientMutationId } }"#,
+        ])
+        #expect(result.status != 0, "\(result.output)")
+        #expect(result.output.contains("PR_BASE_BRANCHES (develop)"), "the refusal names the setting: \(result.output)")
+        #expect(!ReachAttackOtherRepositoryGhTests.receivedBody(scenario, "UpdateStateOpen"), "the re-opening reached GitHub")
+        scenario.expectNoCanary()
+    }
+}
