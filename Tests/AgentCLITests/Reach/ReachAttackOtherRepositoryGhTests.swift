@@ -86,6 +86,20 @@ struct ReachAttackOtherRepositoryGhTests {
     }
 }
 
+extension ReachAttackOtherRepositoryGhTests {
+    /// `POST /repos/o/app/merge-upstream` merges the branch of the same name of `o/app`'s parent
+    /// (a repository outside the list, which the walk lets be read only for who it is) into
+    /// `o/app`, where its content can then be read.
+    @Test func syncingWithTheUpstreamRepositoryIsRefused() async throws {
+        let scenario = try await Self.start()
+        let result = try await scenario.gh(["api", "-X", "POST", "repos/o/app/merge-upstream", "-f", "branch=claude/x"])
+        #expect(result.status != 0, "\(result.output)")
+        #expect(result.output.contains("ALLOW_OTHER_REPO_READS=false"), "the refusal names the setting: \(result.output)")
+        #expect(!Self.received(scenario, "POST", "/repos/o/app/merge-upstream"), "the merge from the parent reached GitHub")
+        scenario.expectNoCanary()
+    }
+}
+
 /// `PR_BASE_BRANCHES` decides re-opening (`reopenPullRequest`, `PATCH …/pulls/N` with
 /// `state: open`), but GitHub re-opens a pull request two more ways, both passed unlooked: the
 /// Issues API on the pull request's number (every pull request is an issue), and GraphQL
