@@ -127,3 +127,33 @@ struct ReachAttackReopenGhTests {
         scenario.expectNoCanary()
     }
 }
+
+/// `ALLOW_BRANCH_DELETE=own` / `ALLOW_FORCE_PUSH=own`: a field GitHub reads as a short branch
+/// name (`createLinkedBranch`'s `name`, a rename's `new_name`) is parsed with `RefName.parse`,
+/// which reads `heads/X` as `refs/heads/X`, while GitHub creates `refs/heads/heads/X`. With the
+/// `oid` of someone else's branch (the fixture's `claude/made-by-api`, at 444…), the ledger makes
+/// that branch the agent's, at the tip it already has: deleting or force-moving it then passes.
+struct ReachAttackShortBranchNameGhTests {
+    static let theirTip = String(repeating: "4", count: 40)
+
+    @Test func aLinkedBranchNamedHeadsSlashXDoesNotMakeBranchXTheAgents() async throws {
+        let scenario = try await GhScenario.start(environment: ["ALLOWED_REPOS": #"["o/app"]"#])
+        // Aliased to the fixture's answer for createRef (an object at data.createRef).
+        let linked = try await scenario.gh([
+            "api", "graphql", "-f",
+            #"query=mutation CreateRef { createRef: createLinkedBranch(input: {issueId: "I_kwDOfixture7", repositoryId: "R_kgDOfixture", oid: "\#(Self.theirTip)", name: "heads/claude/made-by-api"}) { ref { id } } }"#,
+        ])
+        let state = (try? String(contentsOfFile: scenario.agent.directory.sub("state/branches"), encoding: .utf8)) ?? ""
+        #expect(
+            !state.contains("own\to/app\trefs/heads/claude/made-by-api\t"),
+            "GitHub made refs/heads/heads/claude/made-by-api, not claude/made-by-api: \(linked.output) \(state)")
+
+        let deleted = try await scenario.gh(["api", "-X", "DELETE", "repos/o/app/git/refs/heads/claude/made-by-api"])
+        #expect(deleted.status != 0, "\(deleted.output)")
+        #expect(deleted.stderr.contains("(ALLOW_BRANCH_DELETE=own)"), "\(deleted.output)")
+        #expect(
+            !scenario.github.requests.contains { $0.method == "DELETE" && $0.uri == "/repos/o/app/git/refs/heads/claude/made-by-api" },
+            "someone else's claude/made-by-api was deleted")
+        scenario.expectNoCanary()
+    }
+}
