@@ -174,11 +174,11 @@ public struct APIPolicy: Sendable {
         switch first {
         case "contents" where rest.count >= 2 && (method == "PUT" || method == "DELETE"):
             switch body.stringField("branch") {
-            case .value(let branch): return ref(branch, .update)
+            case .value(let branch): return ref(branch: branch, .update)
             case .wrongType: return invalidBody(shown, "its 'branch' is not a string")
             case .absent:
                 guard let branch = facts.defaultBranches[repository] else { return .needs([.defaultBranch(repository)]) }
-                return ref(branch, .update)
+                return ref(branch: branch, .update)
             }
         case "git" where rest.word(1, is: "refs"):
             let name = rest.dropFirst(2).joined(separator: "/")
@@ -201,14 +201,14 @@ public struct APIPolicy: Sendable {
             // The REST form of GraphQL mergeBranch, behind the same setting.
             guard settings.allowPullRequestMerge else { return mergeDisabled() }
             guard case .value(let base) = body.stringField("base") else { return invalidBody(shown, "it names no 'base' (a string)") }
-            return ref(base, .update)
+            return ref(branch: base, .update)
         case "merge-upstream" where method == "POST" && rest.count == 1:
             guard case .value(let branch) = body.stringField("branch") else { return invalidBody(shown, "it names no 'branch' (a string)") }
-            return ref(branch, .update)
+            return ref(branch: branch, .update)
         case "branches" where rest.count >= 3 && rest.last?.lowercased() == "rename" && method == "POST":
             let old = rest.dropFirst().dropLast().joined(separator: "/")
             guard case .value(let new) = body.stringField("new_name") else { return invalidBody(shown, "it names no 'new_name' (a string)") }
-            return both(ref(old, .delete), ref(new, .create))
+            return both(ref(branch: old, .delete), ref(branch: new, .create))
         case "branches" where rest.contains(where: { $0.lowercased() == "protection" }):
             return administration()
         case "pulls":
@@ -242,7 +242,7 @@ public struct APIPolicy: Sendable {
             guard method == "PATCH" else { return nil }
             // Moving a pull request's base is decided like a write to the new base.
             switch body.stringField("base") {
-            case .value(let base): return ref(base, .update)
+            case .value(let base): return ref(branch: base, .update)
             case .wrongType: return invalidBody(shown, "its 'base' is not a string")
             case .absent: return .allow
             }
@@ -251,10 +251,10 @@ public struct APIPolicy: Sendable {
         case "merge" where method == "PUT":
             guard settings.allowPullRequestMerge else { return mergeDisabled() }
             guard let pull = facts.pullRequests[key] else { return .needs([.pullRequest(repository, number: number)]) }
-            return ref(pull.base, .update)
+            return ref(branch: pull.base, .update)
         case "update-branch" where method == "PUT":
             guard let pull = facts.pullRequests[key] else { return .needs([.pullRequest(repository, number: number)]) }
-            return ref(pull.head, .update)
+            return ref(branch: pull.head, .update)
         case "reviews", "comments", "requested_reviewers":
             return .allow
         default:
@@ -288,6 +288,18 @@ public struct APIPolicy: Sendable {
         case .own: return .allow
         case .notOwn: return .deny(denial)
         case .needs(let lookups): return .needs(lookups)
+        }
+    }
+
+    /// `ref` for a field or route that names a branch by its short name, which GitHub takes
+    /// literally (`RefName.parseBranchName`): `heads/x` is the branch `heads/x`, never `x`.
+    func ref(branch name: String, _ change: RefUpdate.Change, forced: Bool = false) -> APIDecision {
+        switch RefName.parseBranchName(name) {
+        case .success(let ref): return self.ref(ref.fullName, change, forced: forced)
+        case .failure(.invalid(_, let rule)):
+            return .deny(Denial(.refInvalid, "'\(name.quotedInRefusal)' is not a valid ref name (\(rule))"))
+        case .failure(.outsideNamespace):
+            return .deny(Denial(.refInvalid, "'\(name.quotedInRefusal)' is not a branch"))
         }
     }
 

@@ -119,9 +119,9 @@ struct GraphQLPolicy {
             guard api.settings.allowPullRequestMerge else { return api.mergeDisabled() }
             if name == "mergeBranch" {
                 guard case .value(let base) = Optional(input).stringField("base") else { return missing(name, "input.base") }
-                return api.ref(base, .update)
+                return api.ref(branch: base, .update)
             }
-            return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in api.ref(pull.base, .update) }
+            return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in api.ref(branch: pull.base, .update) }
         }
         switch name {
         case "createCommitOnBranch":
@@ -179,10 +179,10 @@ struct GraphQLPolicy {
             }
         case "createLinkedBranch":
             guard case .value(let branch) = Optional(input).stringField("name") else { return missing(name, "input.name (GitHub would choose one)") }
-            return api.ref(branch, .create)
+            return api.ref(branch: branch, .create)
         case "updatePullRequest":
             switch Optional(input).stringField("baseRefName") {
-            case .value(let base): return api.ref(base, .update)
+            case .value(let base): return api.ref(branch: base, .update)
             case .wrongType: return invalid("\(name): 'baseRefName' is not a string")
             case .absent: return .allow
             }
@@ -197,7 +197,7 @@ struct GraphQLPolicy {
         let mutation = "createCommitOnBranch"
         let byName: APIDecision?
         switch branch.stringField("branchName") {
-        case .value(let name): byName = api.ref(name, .update)
+        case .value(let name): byName = api.ref(branch: name, .update)
         case .wrongType: return invalid("\(mutation): 'branchName' is not a string")
         case .absent: byName = nil
         }

@@ -65,6 +65,20 @@ public struct RefName: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+extension RefName {
+    /// A branch as GitHub takes it in a field or route that names a branch by its short name
+    /// (a contents `branch`, a pull request's `base`, a new branch's `name`, a rename's
+    /// `new_name`): literally, so `heads/x` is the branch `heads/x`. Names that begin like a ref
+    /// (`refs/`, `heads/`, `tags/`) are refused: `parse` would read them as another branch than
+    /// the one GitHub writes.
+    public static func parseBranchName(_ raw: String) -> Result<RefName, RefNameProblem> {
+        if let prefix = ["refs/", "heads/", "tags/"].first(where: { raw.hasBytePrefix($0) }) {
+            return .failure(.invalid(name: raw, rule: "a branch name here may not begin with '\(prefix)': GitHub takes it as it is"))
+        }
+        return parse(branchPrefix + raw)
+    }
+}
+
 /// Why a ref name cannot be written at all.
 public enum RefNameProblem: Error, Hashable, Sendable {
     /// The name breaks git's ref-name rules.

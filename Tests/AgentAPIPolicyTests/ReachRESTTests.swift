@@ -128,7 +128,8 @@ struct ReachRESTTests {
 
     static let bases: [Case] = [
         Case(method: "POST", path: "/repos/o/app/pulls", body: #"{"base":"develop","head":"claude/x"}"#, code: nil),
-        Case(method: "POST", path: "/repos/o/app/pulls", body: #"{"base":"refs/heads/develop","head":"claude/x"}"#, code: nil),
+        // GitHub takes a base literally: `refs/heads/develop` is not the branch `develop` to it.
+        Case(method: "POST", path: "/repos/o/app/pulls", body: #"{"base":"refs/heads/develop","head":"claude/x"}"#, code: .pullRequestBaseNotAllowed),
         Case(method: "POST", path: "/repos/o/app/pulls", body: #"{"base":"release/1.2","head":"claude/x"}"#, code: nil),
         Case(method: "POST", path: "/repos/o/app/pulls", body: #"{"base":"release/1.2/x","head":"claude/x"}"#, code: .pullRequestBaseNotAllowed),
         Case(method: "POST", path: "/repos/o/app/pulls", body: #"{"base":"main","head":"claude/x"}"#, code: .pullRequestBaseNotAllowed),

@@ -11,6 +11,19 @@ struct RefNameTests {
         #expect(name.fullName == full)
     }
 
+    /// Where GitHub takes a branch's short name literally, what begins like a ref is refused.
+    @Test(arguments: [
+        ("main", "refs/heads/main"), ("feature/x", "refs/heads/feature/x"), ("Refs/x", "refs/heads/Refs/x"), ("x/heads/y", "refs/heads/x/heads/y"),
+    ])
+    func branchNamesAreLiteral(_ raw: String, _ full: String) throws {
+        #expect(try RefName.parseBranchName(raw).get().fullName == full)
+    }
+
+    @Test(arguments: ["heads/main", "refs/heads/main", "tags/v1", "refs/tags/v1", "refs/pull/1/head", "", "a..b"])
+    func branchNamesThatReadAsAnotherRefAreRefused(_ raw: String) {
+        #expect(throws: RefNameProblem.self) { try RefName.parseBranchName(raw).get() }
+    }
+
     @Test func shortNames() throws {
         #expect(try RefName.parse("refs/heads/a/b").get().shortName == "a/b")
         #expect(try RefName.parse("refs/tags/v1").get().kind == .tag)

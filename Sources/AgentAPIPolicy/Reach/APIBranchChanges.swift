@@ -207,6 +207,11 @@ extension APIPolicy {
             guard case .success(let ref) = RefName.parse(name), ref.kind == .branch else { return nil }
             return ref.fullName
         }
+        // The branches routes name branches as GitHub takes them, literally.
+        func shortBranch(_ name: String) -> String? {
+            guard case .success(let ref) = RefName.parseBranchName(name) else { return nil }
+            return ref.fullName
+        }
         if rest.word(0, is: "git"), rest.word(1, is: "refs") {
             if method == "DELETE", let name = branch(rest.dropFirst(2).joined(separator: "/")) {
                 return .success([NamedBranchChange(repository: repository, branch: name, kind: .deletion(knownTip: nil, lookup: true))])
@@ -221,8 +226,8 @@ extension APIPolicy {
             }
         }
         if method == "POST", rest.count >= 3, rest.word(0, is: "branches"), rest.last?.lowercased() == "rename",
-            let old = branch(rest.dropFirst().dropLast().joined(separator: "/")), case .value(let newName) = body.stringField("new_name"),
-            let new = branch(newName)
+            let old = shortBranch(rest.dropFirst().dropLast().joined(separator: "/")), case .value(let newName) = body.stringField("new_name"),
+            let new = shortBranch(newName)
         {
             // The new branch gets the old one's commits: its tip, looked up (or remembered) first.
             guard let tip = facts.reach.branchTip(repository: repository, branch: old) else {

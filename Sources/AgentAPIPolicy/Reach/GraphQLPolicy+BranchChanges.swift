@@ -48,7 +48,11 @@ extension GraphQLPolicy {
             case "createRef", "createLinkedBranch":
                 let owner =
                     repository(of: input["repositoryId"]?.string) ?? (field.name == "createLinkedBranch" ? repository(of: input["issueId"]?.string) : nil)
-                guard let owner, let name = branch(input["name"]?.string) else { continue }
+                // createRef takes a full ref name; createLinkedBranch a branch's short name, literally.
+                let named =
+                    field.name == "createRef"
+                    ? branch(input["name"]?.string) : input["name"]?.string.flatMap { try? RefName.parseBranchName($0).get().fullName }
+                guard let owner, let name = named else { continue }
                 changes.append(
                     NamedBranchChange(repository: owner, branch: name, kind: .creation(commit: input["oid"]?.string, confirmedBy: .graphQLField(key: key))))
             default:  // updateRefs

@@ -42,7 +42,7 @@ struct PullRequestRules {
         case .wrongType:
             return .deny(Denial(.apiRequestInvalid, "\(shown) is refused: its base is not a string"))
         case .value(let base):
-            guard case .success(let name) = RefName.parse(base), name.kind == .branch else {
+            guard case .success(let name) = RefName.parseBranchName(base), name.kind == .branch else {
                 return .deny(Denial(.pullRequestBaseNotAllowed, "'\(base.quotedInRefusal)' is not a branch a pull request can go into"))
             }
             if reach.pullRequestBases.contains(where: { $0.matches(branch: name.shortName) }) { return nil }
