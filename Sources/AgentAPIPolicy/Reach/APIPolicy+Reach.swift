@@ -28,6 +28,8 @@ extension APIPolicy {
             case .failure(let box): return box.decision
             case .success(let name):
                 if let denial = list.writeDenial(name) { return .deny(denial) }
+                let crossing = CrossRepositoryRules(reach: reach).writeDenial(name, rest, method: request.method, body: request.body)
+                if let denial = crossing { return .deny(denial) }
             }
         }
         if let decision = PullRequestRules(reach: reach).decide(rest, method: request.method, body: request.body, shown: shown) { return decision }
@@ -67,10 +69,12 @@ extension APIPolicy {
     /// search across repositories, are refused; `nil` to go on.
     func readReachDecision(_ segments: [String], facts: APIFacts) -> APIDecision? {
         guard let list = reach.allowedRepositories, !reach.allowOtherRepositoryReads else { return nil }
-        if let (repository, _) = Self.repositoryRoute(segments) {
+        if let (repository, rest) = Self.repositoryRoute(segments) {
             switch repositoryName(repository, facts: facts) {
             case .failure(let box): return box.decision
-            case .success(let name): return list.readDenial(name, allowOtherReads: false).map(APIDecision.deny)
+            case .success(let name):
+                let denial = list.readDenial(name, allowOtherReads: false) ?? CrossRepositoryRules(reach: reach).readDenial(rest)
+                return denial.map(APIDecision.deny)
             }
         }
         if let last = segments.last?.lowercased(), last == "graphql" || last.hasPrefix("graphql.") { return nil }

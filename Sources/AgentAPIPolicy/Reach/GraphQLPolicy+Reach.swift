@@ -24,6 +24,7 @@ extension GraphQLPolicy {
             return .deny(Denial(.apiRequestInvalid, "the GraphQL request is refused: \(error.description)"))
         }
         if let decision = PullRequestRules(reach: api.reach).decide(mutation: name, input: input) { return decision }
+        if let denial = CrossRepositoryRules(reach: api.reach).mutationDenial(name, input: input) { return .deny(denial) }
         guard let list = api.reach.allowedRepositories else { return decide(field, variables: variables, facts: facts) }
         var repositories: [String] = []
         var lookups: [APILookup] = []
