@@ -100,6 +100,13 @@ struct GraphQLPolicy {
         return lookups.isEmpty ? .allow : .needs(lookups.sorted { "\($0)" < "\($1)" })
     }
 
+    /// Whether an `updatePullRequest` input opens the pull request and leaves its base as it is.
+    static func reopens(_ input: JSONValue) -> Bool {
+        guard case .value(let state) = Optional(input).stringField("state"), state.uppercased() == "OPEN" else { return false }
+        if case .absent = Optional(input).stringField("baseRefName") { return true }
+        return false
+    }
+
     func decide(_ field: GraphQLField, variables: GraphQLVariables, facts: APIFacts) -> APIDecision {
         let name = field.name
         if Self.harmlessMutations.contains(name), name != "reopenPullRequest" || api.reach.pullRequestBases.isEmpty { return .allow }
@@ -109,7 +116,8 @@ struct GraphQLPolicy {
         } catch {
             return invalid(error.description)
         }
-        if name == "reopenPullRequest" {
+        // updatePullRequest with state OPEN (and no new base) re-opens it into its base as well.
+        if name == "reopenPullRequest" || (name == "updatePullRequest" && Self.reopens(input) && !api.reach.pullRequestBases.isEmpty) {
             // Re-opening opens the pull request again into its base, which PR_BASE_BRANCHES must allow.
             return pullRequest(input["pullRequestId"], of: name, facts: facts) { pull in
                 PullRequestRules(reach: api.reach).base(.value(pull.base), isRequired: true, shown: "GraphQL mutation '\(name)'") ?? .allow

@@ -38,13 +38,25 @@ extension APIPolicy {
     }
 
     /// `PATCH …/pulls/N` with `state: open` re-opens the pull request into its base (looked up),
-    /// which `PR_BASE_BRANCHES` must allow, as GraphQL `reopenPullRequest`.
+    /// which `PR_BASE_BRANCHES` must allow, as GraphQL `reopenPullRequest`; so does
+    /// `PATCH …/issues/N` when N is a pull request (every pull request is an issue).
     private func reopenDecision(
         _ repository: APIRepository, _ rest: [String], method: String, body: JSONValue?, shown: String, facts: APIFacts
     ) -> APIDecision? {
-        guard !reach.pullRequestBases.isEmpty, method == "PATCH", rest.count == 2, rest.word(0, is: "pulls"), let number = Int(rest[1]),
-            case .value(let state) = body.stringField("state"), state.lowercased() == "open"
+        guard !reach.pullRequestBases.isEmpty, method == "PATCH", rest.count == 2, rest.word(0, is: "pulls") || rest.word(0, is: "issues"),
+            let number = Int(rest[1]), case .value(let state) = body.stringField("state"), state.lowercased() == "open"
         else { return nil }
+        if rest.word(0, is: "issues") {
+            let name: String
+            switch repositoryName(repository, facts: facts) {
+            case .failure(let box): return box.decision
+            case .success(let found): name = found
+            }
+            let lookup = ReachLookup.issueBase(repository: name, number: number)
+            guard let base = facts.reach.issueBases[lookup] else { return .needs([.reach(lookup)]) }
+            guard let base else { return nil }  // an issue, not a pull request
+            return PullRequestRules(reach: reach).base(.value(base), isRequired: true, shown: shown)
+        }
         if case .value = body.stringField("base") { return nil }  // the new base was decided
         let key = APIPullRequestKey(repository, number)
         guard let pull = facts.pullRequests[key] else { return .needs([.pullRequest(repository, number: number)]) }

@@ -74,8 +74,9 @@ struct PullRequestRules {
 
     /// Whether a REST route's decision reads its body for these rules.
     static func needsBody(_ rest: [String], method: String) -> Bool {
+        if rest.count == 2, rest.word(0, is: "issues"), method == "PATCH" { return true }  // a re-opening
         guard rest.word(0, is: "pulls"), method == "POST" || method == "PATCH" else { return false }
-        return rest.count == 1 || rest.word(2, is: "reviews")
+        return rest.count <= 2 || rest.word(2, is: "reviews")
     }
 
     /// GraphQL mutations; `nil` when the rules have nothing to say.

@@ -56,6 +56,8 @@ public enum ReachLookup: Hashable, Sendable {
     case branchTip(repository: String, branch: String)
     /// `GET /repos/O/R/compare/ANCESTOR...DESCENDANT` → whether the first is in the second's history.
     case containment(repository: String, ancestor: String, descendant: String)
+    /// `GET /repos/O/R/pulls/N` → the base of the pull request N, or none when N is an issue.
+    case issueBase(repository: String, number: Int)
 }
 
 /// Answers to `ReachLookup`s, and what the node and pull request lookups add for the reach rules.
@@ -84,6 +86,8 @@ public struct ReachFacts: Sendable {
     public var branchTips: [String: String?] = [:]
     /// Whether an ancestor is in a descendant's history, by the `containment` lookup.
     public var containments: [ReachLookup: Bool] = [:]
+    /// The `issueBase` lookups' answers: a pull request's base, `nil` for a plain issue.
+    public var issueBases: [ReachLookup: String?] = [:]
 
     public init() {}
 

@@ -45,7 +45,8 @@ extension UpstreamLookups {
         case .repositoryName(let id) where !id.utf8.allSatisfy({ (0x30...0x39).contains($0) }):
             throw .lookup("'\(id.prefix(64))' is not a repository id")
         case .branchTip(let repository, _) where !BranchState.isRepository(repository),
-            .containment(let repository, _, _) where !BranchState.isRepository(repository):
+            .containment(let repository, _, _) where !BranchState.isRepository(repository),
+            .issueBase(let repository, _) where !BranchState.isRepository(repository):
             throw .lookup("'\(repository.prefix(200))' is not a repository name")
         case .containment(_, let ancestor, let descendant)
         where !BranchState.isObjectID(ancestor.lowercased()) || !BranchState.isObjectID(descendant.lowercased()):
@@ -72,6 +73,17 @@ extension UpstreamLookups {
             let json = try await get("/repos/\(repository)/compare/\(ancestor)...\(descendant)")
             guard let status = json["status"]?.string else { throw .lookup("GitHub's compare of \(repository) has no status") }
             facts.reach.containments[lookup] = status == "ahead" || status == "identical"
+        case .issueBase(let repository, let number):
+            let pull: JSONValue?
+            do {
+                pull = try await get("/repos/\(repository)/pulls/\(number)")
+            } catch {
+                guard case .lookup(let why) = error, why.contains(" 404 ") else { throw error }
+                pull = nil  // an issue, not a pull request
+            }
+            let base = pull?["base"]?["ref"]?.string
+            if pull != nil, base == nil { throw .lookup("pull request \(number) of \(repository) has no base") }
+            facts.reach.issueBases[lookup] = .some(base)
         }
     }
 

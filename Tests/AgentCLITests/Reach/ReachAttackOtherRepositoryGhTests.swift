@@ -115,6 +115,15 @@ struct ReachAttackReopenGhTests {
         scenario.expectNoCanary()
     }
 
+    /// Re-opening an issue that is not a pull request (GitHub has no pull request 7) is not held.
+    @Test func reopeningAPlainIssueStillPasses() async throws {
+        let scenario = try await GhScenario.start(environment: ["ALLOWED_REPOS": #"["o/app"]"#, "PR_BASE_BRANCHES": #"["develop"]"#])
+        let result = try await scenario.gh(["api", "-X", "PATCH", "repos/o/app/issues/7", "-f", "state=open"])
+        #expect(!result.output.contains("PR_BASE_BRANCHES"), "\(result.output)")
+        #expect(ReachAttackOtherRepositoryGhTests.received(scenario, "PATCH", "/repos/o/app/issues/7"), "the re-opening did not reach GitHub")
+        scenario.expectNoCanary()
+    }
+
     @Test func reopeningAPullRequestWithUpdatePullRequestIsHeldToPRBaseBranches() async throws {
         let scenario = try await GhScenario.start(environment: ["ALLOWED_REPOS": #"["o/app"]"#, "PR_BASE_BRANCHES": #"["develop"]"#])
         let result = try await scenario.gh([
