@@ -66,6 +66,25 @@ extension ReachAttackRound3GhTests {
     }
 }
 
+extension ReachAttackRound3GhTests {
+    /// `GET /repos/o/app/forks` lists other repositories (the forks of `o/app`, private ones
+    /// too: their names, descriptions, default branches), as `/users/X/repos` would, which
+    /// `ALLOW_OTHER_REPO_READS=false` refuses; GraphQL's `Repository.forks` is refused too (not an
+    /// edge the walk knows). The REST route passes as a read of the listed repository.
+    @Test func theForksOfTheListedRepositoryAreNotListedThroughREST() async throws {
+        let scenario = try await Self.start()
+        let result = try await scenario.gh(["api", "repos/o/app/forks"])
+        #expect(result.status != 0, "\(result.output)")
+        #expect(result.output.contains("ALLOW_OTHER_REPO_READS=false"), "the refusal names the setting: \(result.output)")
+        #expect(!ReachAttackOtherRepositoryGhTests.received(scenario, "GET", "/repos/o/app/forks"), "the forks were asked of GitHub")
+        let graphQL = try await scenario.gh([
+            "api", "graphql", "-f", #"query=query ForksRead { repository(owner: "o", name: "app") { forks(first: 10) { nodes { nameWithOwner } } } }"#,
+        ])
+        #expect(graphQL.output.contains("ALLOW_OTHER_REPO_READS=false"), "GraphQL refuses the same list: \(graphQL.output)")
+        scenario.expectNoCanary()
+    }
+}
+
 /// The session's branches: what the ledger records as the tip of a branch the agent created.
 struct ReachAttackLedgerTipGhTests {
     static let requested = String(repeating: "4", count: 40)
