@@ -42,8 +42,8 @@ public struct APIBranchChange: Hashable, Sendable {
         self.tip = tip
     }
 
-    /// The tip GitHub's answer gives for the branch: REST `object.sha` (of the same `ref`),
-    /// GraphQL `data.<key>.ref.target.oid`; `nil` when it gives none.
+    /// The tip GitHub's answer gives for the branch: REST `object.sha` (of the same `ref`);
+    /// `nil` when it gives none, and for GraphQL, whose answer the client shapes.
     public func answeredTip(_ answer: JSONValue?) -> String? {
         let confirmation: Confirmation
         switch kind {
@@ -53,8 +53,9 @@ public struct APIBranchChange: Hashable, Sendable {
         let sha: String?
         switch confirmation {
         case .status: sha = answer?["ref"]?.string == branch ? answer?["object"]?["sha"]?.string : nil
-        case .graphQLField(let key): sha = answer?["data"]?[key]?["ref"]?["target"]?["oid"]?.string
-        case .unconfirmable: sha = nil
+        // A GraphQL answer has the shape the client's selection set gives it (aliases can put any
+        // text at `ref.target.oid`); the mutation's own `oid` is what GitHub set.
+        case .graphQLField, .unconfirmable: sha = nil
         }
         return sha.flatMap { APIPolicy.isObjectID($0) ? $0.lowercased() : nil }
     }

@@ -22,6 +22,13 @@ struct CrossRepositoryRules {
         if rest.count == 3, rest.word(0, is: "issues"), rest.word(2, is: "timeline") {
             return Self.denial("an issue's REST timeline carries the issues and pull requests of other repositories that mention it")
         }
+        // Sub-issues and dependencies may be issues of any repository of the owner.
+        if rest.count >= 3, rest.word(0, is: "issues"), ["sub_issues", "parent", "dependencies"].contains(where: { rest.word(2, is: $0) }) {
+            return Self.denial("an issue's sub-issues, parent and dependencies may be issues of other repositories")
+        }
+        if rest.count == 1, rest.word(0, is: "forks") {
+            return Self.denial("a repository's forks are other repositories")
+        }
         return nil
     }
 
