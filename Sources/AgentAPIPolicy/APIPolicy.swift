@@ -219,6 +219,10 @@ public struct APIPolicy: Sendable {
             return administration()
         case "actions" where rest.contains(where: { ["secrets", "variables", "permissions", "runners", "oidc"].contains($0.lowercased()) }):
             return administration()
+        case "issues" where rest.count >= 3 && ["sub_issues", "sub_issue", "dependencies"].contains(rest[2].lowercased()):
+            // They name another issue by id, perhaps of another repository of the owner (like
+            // GraphQL's addSubIssue and addBlockedBy): only through ALLOWED_API_WRITES.
+            return nil
         case "issues", "labels", "milestones", "comments", "releases", "forks":
             return .allow
         default:
