@@ -79,11 +79,13 @@ struct GitHubAppTests {
         #expect(mint.request["repositories"] == nil, "o/* asks for the whole installation")
     }
 
-    /// Tokens that live 6 seconds: the agent renews them before they expire, and an expired
-    /// token is never sent, neither to the API nor to the git server.
+    /// Tokens that live 30 seconds: the agent renews them before they expire, and an expired
+    /// token is never sent, neither to the API nor to the git server. (With 6 seconds, a loaded
+    /// machine started the first clone after the first token had expired and before its renewal
+    /// came back: the agent rightly refused to send it.)
     @Test func tokensAreRenewedAndAnExpiredOneIsNeverUsed() async throws {
         var settings = FixtureGitHubApp.Settings()
-        settings.tokenLifetime = 6
+        settings.tokenLifetime = 30
         let scenario = try await Scenario.start(settings)
         let workspace = scenario.agent.workspace
         try await scenario.bench.mustGit(["clone", "-q", "https://github.com/o/app.git", "app"], in: workspace)
