@@ -51,7 +51,19 @@ public final class ProductCopy: Sendable {
     public init(_ name: String) throws {
         directory = try TemporaryDirectory(prefix: "product", mode: 0o755)
         path = directory.sub(name)
-        try FileManager.default.copyItem(atPath: BuiltProducts.path(name), toPath: path)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: BuiltProducts.path(name)))
+        // Written through a descriptor closed on exec: a process another test starts meanwhile
+        // would otherwise inherit it open for writing, and running the copy fail with "Text file
+        // busy" (ETXTBSY).
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        defer { close(descriptor) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress.map { $0 + written }, bytes.count - written) }
+            guard count > 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+            written += count
+        }
+        guard fchmod(descriptor, 0o755) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
     }
 }
