@@ -93,27 +93,8 @@ extension UpstreamLookups {
         return result
     }
 
+    /// A lookup whose answer may be as large as a content answer (a compare, a page of files).
     private func fetch(_ path: String, method: String = "GET", body: String? = nil) async throws(ProxyFailure) -> JSONValue {
-        var request = HTTPClientRequest(url: base.description + path)
-        request.method = HTTPMethod(rawValue: method)
-        request.headers.add(name: "Accept", value: "application/vnd.github+json")
-        request.headers.add(name: "User-Agent", value: "command-agent/\(AgentVersion.current)")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        github.withAuthorization { request.headers.add(name: "Authorization", value: $0) }
-        do {
-            let response = try await github.http.execute(request, timeout: .seconds(30))
-            let bytes = try await response.body.collect(upTo: Self.contentAnswerLimit)
-            guard response.status == .ok, let json = JSONValue.parse(bytes.readableBytesView) else {
-                throw ProxyFailure.lookup("GitHub answered \(response.status.code) to \(method) \(path.prefix(200))")
-            }
-            return json
-        } catch let failure as ProxyFailure {
-            throw failure
-        } catch {
-            throw .upstream(error)
-        }
+        try await send(method, path, body: body, limit: Self.contentAnswerLimit)
     }
 }

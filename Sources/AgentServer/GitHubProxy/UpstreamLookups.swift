@@ -59,7 +59,7 @@ struct UpstreamLookups: Sendable {
         try await send("GET", path, body: nil)
     }
 
-    func send(_ method: String, _ path: String, body: String?) async throws(ProxyFailure) -> JSONValue {
+    func send(_ method: String, _ path: String, body: String?, limit: Int = 4 << 20) async throws(ProxyFailure) -> JSONValue {
         var request = HTTPClientRequest(url: base.description + path)
         request.method = HTTPMethod(rawValue: method)
         request.headers.add(name: "Accept", value: "application/vnd.github+json")
@@ -71,9 +71,9 @@ struct UpstreamLookups: Sendable {
         github.withAuthorization { request.headers.add(name: "Authorization", value: $0) }
         do {
             let response = try await github.http.execute(request, timeout: .seconds(30))
-            let bytes = try await response.body.collect(upTo: 4 << 20)
+            let bytes = try await response.body.collect(upTo: limit)
             guard response.status == .ok, let json = JSONValue.parse(bytes.readableBytesView) else {
-                throw ProxyFailure.lookup("GitHub answered \(response.status.code) to \(method) \(path)")
+                throw ProxyFailure.lookup("GitHub answered \(response.status.code) to \(method) \(path.prefix(200))")
             }
             return json
         } catch let failure as ProxyFailure {
